@@ -1,0 +1,16 @@
+# SPDX-License-Identifier: Apache-2.0
+# Every third-party library comes from a Debian 12 package (scripts/debian-packages.txt).
+find_package(Threads REQUIRED)
+find_package(Boost 1.81 REQUIRED)            # header-only parts: Geometry, Asio, Beast
+find_package(nlohmann_json 3.10 REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(fmt REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(TBB REQUIRED)
+find_package(SQLite3 REQUIRED)
+if(VIGIL_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+endif()
+if(VIGIL_BUILD_BENCH)
+  find_package(benchmark REQUIRED)
+endif()

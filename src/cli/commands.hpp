@@ -1,0 +1,13 @@
+// SPDX-License-Identifier: Apache-2.0
+// Registration of the `vigil` subcommands. Each registers its options on `app` and, when run,
+// stores its exit status in `status`.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace vigil::cli {
+
+void register_venue_commands(CLI::App& app, int& status);
+void register_simulate_command(CLI::App& app, int& status);
+
+}  // namespace vigil::cli
