@@ -58,6 +58,20 @@ const std::set<std::string> kVenueUses = {
 
 std::string type_name(const json& j) { return j.type_name(); }
 
+// j[key], or null when j is not an object or has no such member (never throws, never asserts).
+const json& member(const json& j, const char* key) {
+  static const json kNull;
+  if (!j.is_object()) return kNull;
+  auto it = j.find(key);
+  return it == j.end() ? kNull : *it;
+}
+
+// j[key] when it is a string, else "".
+std::string string_member(const json& j, const char* key) {
+  const json& m = member(j, key);
+  return m.is_string() ? m.get<std::string>() : std::string();
+}
+
 std::string fmt_num(double v) { return fmt::format("{:.2f}", v); }
 
 // Where a feature is, for messages.
@@ -217,17 +231,17 @@ std::optional<Polygon> Loader::read_polygon_coords(const FeatureRef& f, const js
 }
 
 std::optional<Polygon> Loader::read_polygon(const FeatureRef& f, const json& geometry) {
-  const std::string type = geometry.value("type", "");
+  const std::string type = string_member(geometry, "type");
   if (type != "Polygon") {
     error(f, fmt::format("geometry: expected a Polygon, got {}",
                          type.empty() ? std::string("no type") : type));
     return std::nullopt;
   }
-  return read_polygon_coords(f, geometry["coordinates"], "geometry.coordinates");
+  return read_polygon_coords(f, member(geometry, "coordinates"), "geometry.coordinates");
 }
 
 std::optional<MultiPolygon> Loader::read_areal(const FeatureRef& f, const json& geometry) {
-  const std::string type = geometry.value("type", "");
+  const std::string type = string_member(geometry, "type");
   if (type == "Polygon") {
     auto p = read_polygon(f, geometry);
     if (!p) return std::nullopt;
@@ -238,7 +252,7 @@ std::optional<MultiPolygon> Loader::read_areal(const FeatureRef& f, const json& 
                          type.empty() ? std::string("no type") : type));
     return std::nullopt;
   }
-  const json& coords = geometry["coordinates"];
+  const json& coords = member(geometry, "coordinates");
   if (!coords.is_array() || coords.empty()) {
     error(f, "geometry.coordinates: a MultiPolygon must be a non-empty array of polygons");
     return std::nullopt;
@@ -274,13 +288,13 @@ std::optional<Segment> Loader::read_two_points(const FeatureRef& f, const json& 
 }
 
 std::optional<Segment> Loader::read_line(const FeatureRef& f, const json& geometry) {
-  const std::string type = geometry.value("type", "");
+  const std::string type = string_member(geometry, "type");
   if (type != "LineString") {
     error(f, fmt::format("geometry: expected a LineString of 2 points, got {}",
                          type.empty() ? std::string("no type") : type));
     return std::nullopt;
   }
-  return read_two_points(f, geometry["coordinates"], "geometry.coordinates");
+  return read_two_points(f, member(geometry, "coordinates"), "geometry.coordinates");
 }
 
 std::optional<int> Loader::read_int(const FeatureRef& f, const json& props, const char* key,
@@ -403,7 +417,7 @@ void Loader::read_feature(int index, const json& feature) {
     error(f, fmt::format("a feature must be an object, got {}", type_name(feature)));
     return;
   }
-  const json& props = feature.contains("properties") ? feature["properties"] : json();
+  const json& props = member(feature, "properties");
   if (!props.is_object()) {
     error(f, "properties: missing (an object with at least \"kind\")");
     return;
@@ -559,12 +573,12 @@ void Loader::read_feature(int index, const json& feature) {
       s.from = *from;
     } else if (*type == "zone_counter" || *type == "density") {
       s.type = *type == "density" ? SensorType::density : SensorType::zone_counter;
-      if (geometry.value("type", "") != "Point") {
+      if (string_member(geometry, "type") != "Point") {
         error(f, fmt::format("geometry: a {} sensor needs a Point, got {}", *type,
-                             geometry.value("type", json("no type")).dump()));
+                             member(geometry, "type").dump()));
         return;
       }
-      auto p = read_position(f, geometry["coordinates"], "geometry.coordinates");
+      auto p = read_position(f, member(geometry, "coordinates"), "geometry.coordinates");
       auto zone = read_string(f, props, "zone", true);
       if (!p || !zone || !level) return;
       s.point = *p;
@@ -582,9 +596,9 @@ void Loader::read_feature(int index, const json& feature) {
 
 void Loader::build_levels() {
   for (auto& [index, lv] : v_.levels) {
-    MultiPolygon areas = geom::union_all(lv.areas);
-    lv.walkable = lv.obstacles.empty() ? std::move(areas)
-                                       : geom::difference(areas, geom::union_all(lv.obstacles));
+    lv.floor = geom::union_all(lv.areas);
+    lv.walkable = lv.obstacles.empty() ? lv.floor
+                                       : geom::difference(lv.floor, geom::union_all(lv.obstacles));
     lv.walkable_area_m2 = geom::area(lv.walkable);
     lv.bounds = geom::bounds(lv.areas);
     if (lv.areas.empty()) {
@@ -608,11 +622,10 @@ void Loader::check_exits() {
     }
     // The exit must lie along the outline of the level's (united) areas: check its two ends
     // and sample points in between.
-    const MultiPolygon united = geom::union_all(lv->areas);
     double worst = 0;
     for (int k = 0; k <= 4; ++k) {
       const Vec2 p = e.line.a + (e.line.b - e.line.a) * (k / 4.0);
-      worst = std::max(worst, geom::distance_to_boundary(united, p));
+      worst = std::max(worst, geom::distance_to_boundary(lv->floor, p));
     }
     if (worst > opt_.exit_tolerance_m)
       error(f, fmt::format("exit is {} m from any area boundary (tolerance {} m)", fmt_num(worst),
@@ -665,7 +678,11 @@ void Loader::check_zones() {
       error(f, fmt::format("level {} has no area", z.level));
       continue;
     }
-    z.area_m2 = geom::area(geom::intersection(MultiPolygon{z.polygon}, lv->walkable));
+    MultiPolygon nearby;  // only the walkable parts the zone can touch
+    const geom::Box zb = geom::bounds(z.polygon);
+    for (const Polygon& part : lv->walkable)
+      if (geom::bounds(part).intersects(zb)) nearby.push_back(part);
+    z.area_m2 = geom::area(geom::intersection(MultiPolygon{z.polygon}, nearby));
     if (z.area_m2 < 0.01) {
       warning(f, "zone contains no walkable space");
     }
@@ -848,6 +865,13 @@ LoadResult load_venue(std::string_view text, const LoadOptions& opt) {
     }
     r.issues.push_back({Severity::error, -1, fmt::format("{}:{}", line, col), "",
                         "invalid JSON: " + what});
+    return r;
+  } catch (const json::exception& e) {
+    // e.g. out_of_range.406 "number overflow parsing '1e999'", which carries no position.
+    LoadResult r;
+    std::string what = e.what();
+    if (auto p = what.find("] "); p != std::string::npos) what = what.substr(p + 2);
+    r.issues.push_back({Severity::error, -1, "(file)", "", "invalid JSON: " + what});
     return r;
   }
   if (too_deep) {

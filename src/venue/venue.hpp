@@ -87,7 +87,8 @@ struct Level {
   int index = 0;
   MultiPolygon areas;      // as drawn
   MultiPolygon obstacles;  // as drawn
-  MultiPolygon walkable;   // union(areas) minus obstacles
+  MultiPolygon floor;      // union(areas): its outline is where exits lie
+  MultiPolygon walkable;   // floor minus obstacles
   double walkable_area_m2 = 0;
   geom::Box bounds;
 };
