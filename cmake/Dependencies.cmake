@@ -8,6 +8,7 @@ find_package(fmt REQUIRED)
 find_package(spdlog REQUIRED)
 find_package(TBB REQUIRED)
 find_package(SQLite3 REQUIRED)
+find_package(OpenSSL REQUIRED)               # TLS for the operations server
 if(VIGIL_BUILD_TESTS)
   find_package(GTest REQUIRED)
 endif()

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "geom/boolean.hpp"
 
+// Boost.Geometry's set operations trip GCC 12's -Wmaybe-uninitialized in optimised builds
+// (false positives inside boost/geometry/algorithms/detail/overlay).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <boost/geometry.hpp>
 #include <boost/geometry/geometries/point_xy.hpp>
 #include <boost/geometry/geometries/polygon.hpp>
@@ -94,3 +98,5 @@ double intersection_area(const Polygon& a, const Polygon& b) {
 }
 
 }  // namespace vigil::geom
+
+#pragma GCC diagnostic pop

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The navigation field: walking distance from every walkable point of a venue to the nearest
-// open exit, round obstacles and through doors and stairs. See docs/architecture.md
-// ("Navigation field") for the method.
+// open exit, round obstacles and through doors and stairs. See docs/navigation-field.md
+// for the method and its measured accuracy.
 //
 // Space is split into layers: one per level, and one per stair (a stair's footprint is not part
 // of any level's walkable space; its bottom edge joins `from_level`, its top edge `to_level`).
