@@ -71,7 +71,7 @@ int main(int argc, char** argv) {
               load_ms[load_ms.size() / 2], load_ms.front(), repeat);
   std::printf("navigation field:     median %.1f ms, min %.1f ms (%zu cells at 0.25 m)\n",
               field_ms[field_ms.size() / 2], field_ms.front(), cells);
-  std::printf("peak memory: %.1f MB resident (%.1f MB before loading)\n", rss_after / 1024.0,
-              rss_before / 1024.0);
+  std::printf("peak memory: %.1f MB resident (%.1f MB before loading)\n", static_cast<double>(rss_after) / 1024.0,
+              static_cast<double>(rss_before) / 1024.0);
   return 0;
 }
