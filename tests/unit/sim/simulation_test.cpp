@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: Apache-2.0
+// The simulation step: walking times, walls, pre-movement, determinism across threads.
+#include "sim/simulation.hpp"
+
+#include <cmath>
+#include <cstring>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "test_venues.hpp"
+
+namespace vigil::sim {
+namespace {
+
+using namespace vigil::sim::testing;  // NOLINT(google-build-using-namespace)
+
+std::string all(const Errors& errs) {
+  std::string s;
+  for (const Error& e : errs) s += e.to_string() + "\n";
+  return s;
+}
+
+Scenario parse_ok(const json& doc) {
+  auto sc = parse_scenario(doc, ".");
+  EXPECT_TRUE(sc) << (sc ? "" : all(sc.error()));
+  return sc ? std::move(*sc) : Scenario{};
+}
+
+// Keeps every frame.
+class Recorder final : public FrameSink {
+ public:
+  void frame(std::int64_t f, const std::vector<FrameAgent>& agents) override {
+    frames.push_back({f, agents});
+  }
+  std::vector<std::pair<std::int64_t, std::vector<FrameAgent>>> frames;
+};
+
+struct Outcome {
+  RunResult result;
+  std::vector<AgentInit> agents;
+};
+
+Outcome run(const Scenario& sc, int threads = 1, FrameSink* frames = nullptr) {
+  auto agents = place_population(sc, sc.seed);
+  EXPECT_TRUE(agents);
+  SimOptions opt;
+  opt.threads = threads;
+  opt.frames = frames;
+  return {simulate(sc, sc.seed, *agents, opt), *agents};
+}
+
+TEST(Simulation, RiMEA1OnePersonWalks40mIn26To34s) {
+  json doc = scenario(corridor_venue(), json::array({{{"agents", {{2.0, 1.0}}}, {"level", 0}}}));
+  doc["profile"] = {{"speed_m_s", 1.33}};
+  const Scenario sc = parse_ok(doc);
+  const Outcome o = run(sc);
+  ASSERT_EQ(o.result.agents, 1u);
+  const double t = o.result.evacuation_time_s[0];
+  EXPECT_GE(t, 26.0);
+  EXPECT_LE(t, 34.0);
+  EXPECT_NEAR(t, 40 / 1.33, 0.2);  // the model walks at its desired speed when alone
+  EXPECT_EQ(o.result.exit_used[0], 0);
+  EXPECT_FALSE(o.result.max_time_reached);
+  EXPECT_TRUE(o.result.not_evacuated.empty());
+}
+
+// RiMEA 6: 20 people round a left corner. Nobody is ever outside the corridor or closer to a
+// wall than their radius (less a millimetre), and everybody gets out.
+TEST(Simulation, RiMEA6NobodyPassesThroughWallsOrGetsStuckAtTheCorner) {
+  for (const char* model : {"cfsm", "sfm"}) {
+    json doc = scenario(l_corridor_venue(), json::array({{{"zone", "start"}, {"count", 20}}}));
+    doc["model"] = {{"name", model}};
+    doc["max_time_s"] = 120;
+    const Scenario sc = parse_ok(doc);
+    Recorder rec;
+    const Outcome o = run(sc, 1, &rec);
+    EXPECT_FALSE(o.result.max_time_reached) << model;
+    EXPECT_TRUE(o.result.not_evacuated.empty()) << model;
+    const geom::Polygon corridor{{{0, 0}, {14, 0}, {14, 14}, {12, 14}, {12, 2}, {0, 2}}, {}};
+    for (const auto& [f, agents] : rec.frames) {
+      for (const FrameAgent& a : agents) {
+        ASSERT_TRUE(geom::contains(corridor, {a.x, a.y})) << model << " frame " << f << " agent " << a.id;
+        const double clearance = geom::distance_to_boundary(corridor, {a.x, a.y});
+        // The exit edge is open: only count walls.
+        if (a.y < 13.5) {
+          ASSERT_GE(clearance, 0.2 - 1e-3) << model << " frame " << f << " agent " << a.id;
+        }
+      }
+    }
+  }
+}
+
+// An agent walking straight into the inner corner of the L slides round it.
+TEST(Simulation, AgentHuggingTheInnerCornerDoesNotGetStuck) {
+  json doc = scenario(l_corridor_venue(), json::array({{{"agents", {{11.6, 1.75}}}, {"level", 0}}}));
+  doc["profile"] = {{"speed_m_s", 1.5}, {"radius_m", 0.25}};
+  const Scenario sc = parse_ok(doc);
+  const Outcome o = run(sc);
+  ASSERT_FALSE(std::isnan(o.result.evacuation_time_s[0]));
+  EXPECT_LT(o.result.evacuation_time_s[0], 12.5 / 1.5 + 3);
+}
+
+TEST(Simulation, OneAndTwoThreadsGiveByteIdenticalResults) {
+  json doc = scenario(room_venue(), json::array({{{"zone", "floor"}, {"count", 150}}}));
+  doc["profile"] = {{"premovement_s", {{"distribution", "uniform"}, {"min", 0}, {"max", 5}}}};
+  for (const char* routing : {"nearest", "quickest"}) {
+    json d = doc;
+    d["routing"] = routing;
+    json v = room_venue();
+    v["features"].push_back(exit_line("E2", 20, 8, 20, 9.5));
+    d["venue"] = v;
+    const Scenario sc = parse_ok(d);
+    Recorder r1;
+    Recorder r2;
+    const Outcome a = run(sc, 1, &r1);
+    const Outcome b = run(sc, 2, &r2);
+    ASSERT_EQ(a.result.evacuation_time_s.size(), b.result.evacuation_time_s.size());
+    EXPECT_EQ(0, std::memcmp(a.result.evacuation_time_s.data(), b.result.evacuation_time_s.data(),
+                             a.result.evacuation_time_s.size() * sizeof(double)));
+    EXPECT_EQ(a.result.exit_used, b.result.exit_used);
+    EXPECT_EQ(a.result.steps, b.result.steps);
+    ASSERT_EQ(r1.frames.size(), r2.frames.size());
+    for (std::size_t f = 0; f < r1.frames.size(); ++f) {
+      ASSERT_EQ(r1.frames[f].second.size(), r2.frames[f].second.size());
+      for (std::size_t k = 0; k < r1.frames[f].second.size(); ++k) {
+        const FrameAgent& p = r1.frames[f].second[k];
+        const FrameAgent& q = r2.frames[f].second[k];
+        ASSERT_EQ(p.id, q.id);
+        ASSERT_EQ(0, std::memcmp(&p.x, &q.x, sizeof(double))) << routing << " frame " << f;
+        ASSERT_EQ(0, std::memcmp(&p.y, &q.y, sizeof(double))) << routing << " frame " << f;
+      }
+    }
+    EXPECT_TRUE(a.result.not_evacuated.empty()) << routing;
+  }
+}
+
+// RiMEA 5: 10 people, pre-movement uniform in [10, 100] s: nobody moves before their time,
+// and everybody starts within a step or two of it.
+TEST(Simulation, RiMEA5EachPersonStartsAtItsPremovementTime) {
+  json v = venue({area(rect(0, 0, 8, 5)), exit_line("E1", 8, 2, 8, 3), zone("room", rect(0, 0, 8, 5))});
+  json doc = scenario(v, json::array({{{"zone", "room"}, {"count", 10}}}));
+  doc["profile"] = {{"premovement_s", {{"distribution", "uniform"}, {"min", 10}, {"max", 100}}}};
+  const Scenario sc = parse_ok(doc);
+  Recorder rec;
+  const Outcome o = run(sc, 1, &rec);
+  const double dt = sc.time_step_s;
+  std::vector<double> first_move(10, -1);
+  for (std::size_t f = 1; f < rec.frames.size(); ++f) {
+    for (const FrameAgent& a : rec.frames[f].second) {
+      const auto id = static_cast<std::size_t>(a.id);
+      if (first_move[id] >= 0) continue;
+      const geom::Vec2 p0 = o.agents[id].position;
+      if (geom::distance(p0, geom::Vec2{a.x, a.y}) > 1e-9) first_move[id] = static_cast<double>(f) * dt;
+    }
+  }
+  for (std::size_t i = 0; i < 10; ++i) {
+    const double pre = o.agents[i].premovement_s;
+    EXPECT_GE(pre, 10);
+    EXPECT_LE(pre, 100);
+    ASSERT_GE(first_move[i], 0) << i;
+    EXPECT_GE(first_move[i], pre) << i;          // position after the step that starts at >= pre
+    EXPECT_LE(first_move[i], pre + 2 * dt) << i;
+    EXPECT_GT(o.result.evacuation_time_s[i], pre);
+  }
+}
+
+TEST(Simulation, PeopleWhoCannotReachAnExitAreReportedWithTheReason) {
+  json v = room_venue();
+  v["features"].push_back(area(rect(30, 0, 35, 5)));  // an island with no exit
+  v["features"].push_back(zone("island", rect(30, 0, 35, 5)));
+  json doc = scenario(v, json::array({{{"zone", "floor"}, {"count", 5}}, {{"zone", "island"}, {"count", 3}}}));
+  const Scenario sc = parse_ok(doc);
+  const Outcome o = run(sc);
+  EXPECT_FALSE(o.result.max_time_reached);
+  ASSERT_EQ(o.result.not_evacuated.size(), 1u);
+  EXPECT_EQ(o.result.not_evacuated.begin()->second, 3u);
+  EXPECT_THAT(o.result.not_evacuated.begin()->first, ::testing::HasSubstr("no open exit"));
+}
+
+TEST(Simulation, MaxTimeStopsTheRunAndSaysSo) {
+  json doc = scenario(corridor_venue(), json::array({{{"agents", {{2.0, 1.0}}}, {"level", 0}}}));
+  doc["max_time_s"] = 5;
+  const Scenario sc = parse_ok(doc);
+  const Outcome o = run(sc);
+  EXPECT_TRUE(o.result.max_time_reached);
+  EXPECT_NEAR(o.result.end_time_s, 5, 1e-9);
+  ASSERT_EQ(o.result.not_evacuated.size(), 1u);
+  EXPECT_THAT(o.result.not_evacuated.begin()->first, ::testing::HasSubstr("max_time_s"));
+}
+
+TEST(Simulation, ClosedExitIsAWallAndPeopleUseTheOther) {
+  json v = room_venue();
+  v["features"].push_back(exit_line("W", 0, 4, 0, 6));
+  json doc = scenario(v, json::array({{{"zone", "floor"}, {"count", 10}}}));
+  doc["closed"] = {"W"};
+  const Scenario sc = parse_ok(doc);
+  const Outcome o = run(sc);
+  for (int e : o.result.exit_used) EXPECT_EQ(e, 0);
+}
+
+TEST(Simulation, HazardBlocksTheNearExitAndPeopleInsideLeaveIt) {
+  // A 20 x 10 room with exits on both ends. From t = 0 a hazard covers the west exit's
+  // approach; the people standing in it walk out of it and everybody leaves by the east exit.
+  json v = venue({area(rect(0, 0, 20, 10)), exit_line("E", 20, 4, 20, 6), exit_line("W", 0, 4, 0, 6),
+                  zone("west", rect(0, 0, 6, 10))});
+  json doc = scenario(v, json::array({{{"zone", "west"}, {"count", 20}}}));
+  doc["hazards"] = json::array({{{"polygon", rect(0, 0, 3, 10)}, {"level", 0}, {"from_s", 0}}});
+  doc["max_time_s"] = 200;
+  const Scenario sc = parse_ok(doc);
+  const Outcome o = run(sc);
+  EXPECT_TRUE(o.result.not_evacuated.empty());
+  for (int e : o.result.exit_used) EXPECT_EQ(e, 0);
+}
+
+TEST(Simulation, MeasurementLineCountsCrossings) {
+  json doc = scenario(room_venue(), json::array({{{"zone", "floor"}, {"count", 30}}}));
+  doc["measure"] = {{"lines", json::array({{{"id", "M"}, {"level", 0}, {"line", {{15, 0}, {15, 10}}}}})}};
+  const Scenario sc = parse_ok(doc);
+  const Outcome o = run(sc);
+  ASSERT_EQ(o.result.line_crossing_s.size(), 1u);
+  EXPECT_EQ(o.result.line_crossing_s[0].size(), 30u);
+}
+
+// Two levels joined by a stair: people upstairs walk down and out.
+TEST(Simulation, StairsTakePeopleToTheExitOnAnotherLevel) {
+  json stair_props = {{"kind", "stair"}, {"id", "S1"}, {"from_level", 0}, {"to_level", 1},
+                      {"bottom", {{10, 0}, {10, 2}}}, {"top", {{14, 0}, {14, 2}}}, {"length_m", 5}};
+  json v = venue({area(rect(0, 0, 10, 2), 0), exit_line("E1", 0, 0, 0, 2, 0),
+                  area(rect(14, 0, 24, 2), 1), zone("up", rect(16, 0, 24, 2), 1),
+                  feature(stair_props, polygon(rect(10, 0, 14, 2)))});
+  json doc = scenario(v, json::array({{{"zone", "up"}, {"count", 5}}}));
+  doc["profile"] = {{"speed_m_s", 1.2}};
+  doc["max_time_s"] = 200;
+  const Scenario sc = parse_ok(doc);
+  const Outcome o = run(sc);
+  EXPECT_TRUE(o.result.not_evacuated.empty());
+  for (std::size_t i = 0; i < o.agents.size(); ++i) {
+    // At least: level 1 to the stair, the stair at 0.8 x speed, level 0 to the exit.
+    const double x = o.agents[i].position.x;
+    const double ideal = (x - 14) / 1.2 + 5 / (0.8 * 1.2) + 10 / 1.2;
+    EXPECT_GE(o.result.evacuation_time_s[i], ideal - 0.5) << i;
+    EXPECT_LE(o.result.evacuation_time_s[i], ideal + 15) << i;
+  }
+}
+
+TEST(Simulation, RiMEA1AlsoHoldsForTheSocialForceModel) {
+  json doc = scenario(corridor_venue(), json::array({{{"agents", {{2.0, 1.0}}}, {"level", 0}}}));
+  doc["profile"] = {{"speed_m_s", 1.33}};
+  doc["model"] = {{"name", "sfm"}};
+  const Scenario sc = parse_ok(doc);
+  const Outcome o = run(sc);
+  const double t = o.result.evacuation_time_s[0];
+  EXPECT_GE(t, 26.0);
+  EXPECT_LE(t, 34.0);
+}
+
+// Two rooms joined by a 1 m opening with a door across it; the exit is in the east room.
+json two_rooms_with_door() {
+  return venue({area(ring({{0, 0}, {10, 0}, {10, 4.5}, {11, 4.5}, {11, 0}, {20, 0}, {20, 10}, {11, 10}, {11, 5.5},
+                          {10, 5.5}, {10, 10}, {0, 10}})),
+                feature({{"kind", "door"}, {"id", "D1"}, {"level", 0}}, line(10.5, 4.5, 10.5, 5.5)),
+                exit_line("E1", 20, 4, 20, 6), zone("west", rect(0, 0, 10, 10))});
+}
+
+TEST(Simulation, PeopleWalkThroughAnOpenDoorAndAreTrappedByAClosedOne) {
+  json doc = scenario(two_rooms_with_door(), json::array({{{"zone", "west"}, {"count", 10}}}));
+  const Outcome open = run(parse_ok(doc));
+  EXPECT_TRUE(open.result.not_evacuated.empty());
+  doc["closed"] = {"D1"};
+  const Outcome closed = run(parse_ok(doc));
+  ASSERT_EQ(closed.result.not_evacuated.size(), 1u);
+  EXPECT_EQ(closed.result.not_evacuated.begin()->second, 10u);
+  EXPECT_FALSE(closed.result.max_time_reached);
+}
+
+TEST(Simulation, HazardThatCutsOffTheOnlyWayOutIsReported) {
+  json doc = scenario(two_rooms_with_door(), json::array({{{"zone", "west"}, {"count", 10}}}));
+  doc["profile"] = {{"premovement_s", 30}};
+  doc["hazards"] = json::array({{{"polygon", rect(12, 0, 14, 10)}, {"level", 0}, {"from_s", 10}}});
+  const Outcome o = run(parse_ok(doc));
+  ASSERT_EQ(o.result.not_evacuated.size(), 1u);
+  EXPECT_THAT(o.result.not_evacuated.begin()->first, ::testing::HasSubstr("hazard"));
+  EXPECT_EQ(o.result.not_evacuated.begin()->second, 10u);
+}
+
+}  // namespace
+}  // namespace vigil::sim
