@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "store/sqlite_schema.hpp"
+
+#include <array>
+#include <string>
+
+#include "store/store.hpp"
+
+namespace vigil::store::sqlite {
+namespace {
+
+// PRAGMA application_id of a Vigil store: "VIGL".
+constexpr std::int64_t kApplicationId = 0x5649474C;
+
+constexpr std::string_view kSchemaV1 = R"sql(
+CREATE TABLE tokens (
+  id            TEXT PRIMARY KEY CHECK (length(id) > 0),
+  hash          TEXT NOT NULL UNIQUE CHECK (length(hash) = 64),
+  role          TEXT NOT NULL CHECK (length(role) > 0),
+  venue         TEXT,
+  name          TEXT NOT NULL DEFAULT '',
+  created_at_ms INTEGER NOT NULL,
+  revoked_at_ms INTEGER
+);
+
+CREATE TABLE venues (
+  id            TEXT PRIMARY KEY CHECK (length(id) > 0),
+  json          TEXT NOT NULL,
+  updated_at_ms INTEGER NOT NULL
+);
+
+CREATE TABLE gatherings (
+  id           TEXT PRIMARY KEY CHECK (length(id) > 0),
+  venue        TEXT NOT NULL REFERENCES venues (id),
+  json         TEXT NOT NULL,
+  starts_at_ms INTEGER NOT NULL,
+  ends_at_ms   INTEGER NOT NULL,
+  CONSTRAINT window_order CHECK (ends_at_ms >= starts_at_ms)
+);
+CREATE INDEX gatherings_by_venue ON gatherings (venue, starts_at_ms);
+CREATE INDEX gatherings_by_start ON gatherings (starts_at_ms);
+
+-- (venue, sensor, seq) identifies a reading: ON CONFLICT DO NOTHING makes retries idempotent.
+CREATE TABLE readings (
+  venue       TEXT NOT NULL CHECK (length(venue) > 0),
+  sensor      TEXT NOT NULL CONSTRAINT sensor_present CHECK (length(sensor) > 0),
+  seq         INTEGER NOT NULL CONSTRAINT seq_non_negative CHECK (seq >= 0),
+  ts_ms       INTEGER NOT NULL,
+  -- Not `kind IN (...)`: SQLite builds a temporary b-tree for an IN list on every insert.
+  kind        TEXT NOT NULL CHECK (kind = 'in_out' OR kind = 'count' OR kind = 'density'),
+  n_in        INTEGER NOT NULL CONSTRAINT in_non_negative CHECK (n_in >= 0),
+  n_out       INTEGER NOT NULL CONSTRAINT out_non_negative CHECK (n_out >= 0),
+  n_count     INTEGER NOT NULL CONSTRAINT count_non_negative CHECK (n_count >= 0),
+  -- NaN binds as NULL (NOT NULL rejects it); the upper bound rejects +infinity (SQLite reads
+  -- the largest double literal as infinity, so the bound is 1e308).
+  density     REAL NOT NULL
+              CONSTRAINT density_finite CHECK (density >= 0 AND density < 1e308),
+  received_ms INTEGER NOT NULL,
+  PRIMARY KEY (venue, sensor, seq)
+) WITHOUT ROWID;
+CREATE INDEX readings_by_time ON readings (venue, ts_ms);
+
+CREATE TABLE alerts (
+  id                 TEXT PRIMARY KEY CHECK (length(id) > 0),
+  venue              TEXT NOT NULL REFERENCES venues (id),
+  rule               TEXT NOT NULL,
+  zone               TEXT NOT NULL,
+  severity           TEXT NOT NULL,
+  state              TEXT NOT NULL,
+  since_ms           INTEGER NOT NULL,
+  acknowledged_by    TEXT,
+  acknowledged_at_ms INTEGER,
+  note               TEXT NOT NULL,
+  resolved_at_ms     INTEGER,
+  escalation_level   INTEGER NOT NULL,
+  detail             TEXT NOT NULL
+);
+CREATE INDEX alerts_by_venue ON alerts (venue, state);
+CREATE INDEX alerts_by_state ON alerts (state);
+
+CREATE TABLE kv (
+  key           TEXT PRIMARY KEY,
+  value         TEXT NOT NULL,
+  updated_at_ms INTEGER NOT NULL
+);
+
+-- The append-only audit log (docs/store.md: the chain format). seq is 1, 2, 3, ... without gaps.
+CREATE TABLE audit (
+  seq       INTEGER PRIMARY KEY,
+  at        TEXT NOT NULL,
+  actor     TEXT NOT NULL,
+  action    TEXT NOT NULL,
+  subject   TEXT NOT NULL,
+  venue     TEXT NOT NULL,
+  detail    TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash      TEXT NOT NULL
+);
+CREATE INDEX audit_by_at ON audit (at);
+-- Guards against mistakes, not against an attacker (who can drop them): verify_audit and the
+-- signed checkpoints are what detect tampering.
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+
+CREATE TABLE audit_checkpoints (
+  seq        INTEGER PRIMARY KEY,
+  hash       TEXT NOT NULL,
+  at         TEXT NOT NULL,
+  signature  TEXT NOT NULL,
+  public_key TEXT NOT NULL
+);
+)sql";
+
+constexpr std::array kMigrations = {
+    Migration{1, "tokens, venues, gatherings, readings, alerts, kv, audit log", kSchemaV1},
+};
+
+}  // namespace
+
+std::span<const Migration> migrations() { return kMigrations; }
+
+Result<std::int64_t> schema_version(Db& db) {
+  auto exists = db.scalar(
+      "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'schema_version'");
+  if (!exists) return unexpected(exists.error());
+  if (*exists == 0) return std::int64_t{0};
+  return db.scalar("SELECT coalesce(max(version), 0) FROM schema_version");
+}
+
+Result<std::int64_t> migrate(Db& db, std::span<const Migration> steps) {
+  const std::string where = db.file().string();
+  if (auto r = db.exec("BEGIN IMMEDIATE"); !r) return unexpected(r.error());
+  auto fail = [&](Error e) -> Result<std::int64_t> {
+    (void)db.exec("ROLLBACK");
+    return unexpected(std::move(e));
+  };
+
+  auto app_id = db.scalar("PRAGMA application_id");
+  if (!app_id) return fail(app_id.error());
+  auto current = schema_version(db);
+  if (!current) return fail(current.error());
+  auto tables = db.scalar("SELECT count(*) FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'");
+  if (!tables) return fail(tables.error());
+  if ((*app_id != 0 && *app_id != kApplicationId) || (*current == 0 && *tables > 0)) {
+    return fail(Error{where, "not a Vigil store (the file holds another application's data)"});
+  }
+
+  const std::int64_t latest = steps.empty() ? 0 : steps.back().version;
+  if (*current > latest) {
+    return fail(Error{where, "written by a newer version of Vigil: schema version " +
+                                 std::to_string(*current) + ", this build knows versions up to " +
+                                 std::to_string(latest) + "; upgrade Vigil to open it"});
+  }
+  if (*current == latest) {
+    (void)db.exec("ROLLBACK");
+    return latest;
+  }
+
+  if (auto r = db.exec("CREATE TABLE IF NOT EXISTS schema_version ("
+                       " version INTEGER PRIMARY KEY, summary TEXT NOT NULL,"
+                       " applied_at TEXT NOT NULL)");
+      !r) {
+    return fail(r.error());
+  }
+  std::int64_t expected = 1;
+  for (const Migration& m : steps) {
+    if (m.version != expected++) {
+      return fail(
+          Error{where, "migration list out of order at version " + std::to_string(m.version)});
+    }
+    if (m.version <= *current) continue;
+    if (auto r = db.exec(m.sql); !r) {
+      return fail(Error{where, "migration " + std::to_string(m.version) + " (" +
+                                   std::string(m.summary) + ") failed: " + r.error().message});
+    }
+    auto q = db.query("INSERT INTO schema_version (version, summary, applied_at) VALUES (?, ?, ?)");
+    if (!q) return fail(q.error());
+    const std::string at = format_rfc3339_ms(now_ms());
+    q->bind(1, m.version).bind(2, m.summary).bind(3, std::string_view(at));
+    if (auto r = q->run(); !r) return fail(r.error());
+  }
+  if (auto r = db.exec("PRAGMA application_id = " + std::to_string(kApplicationId)); !r) {
+    return fail(r.error());
+  }
+  if (auto r = db.exec("COMMIT"); !r) return fail(r.error());
+  return latest;
+}
+
+}  // namespace vigil::store::sqlite
