@@ -27,19 +27,30 @@ SummaryJson summarize_run(const Scenario& scenario, const RunResult& run);
 // summaries under `per_run`.
 SummaryJson summarize_runs(const Scenario& scenario, const std::vector<RunResult>& runs);
 
-// Positions at a coarse frame rate for the report's playback (positions in cm, bounded size:
-// frames beyond `max_points` positions in all are dropped).
+// Positions for the report's playback, kept small: at most 2 frames per simulated second (frames
+// closer than 0.5 s are skipped), at most `max_agents` people (1 in n by id, n fixed by the
+// first frame), positions quantised to 0.1 m, and no frames beyond `max_points` kept positions.
 class PlaybackRecorder final : public FrameSink {
  public:
-  PlaybackRecorder(double frame_dt_s, std::size_t max_points) : frame_dt_s_(frame_dt_s), max_points_(max_points) {}
+  PlaybackRecorder(double frame_dt_s, std::size_t max_points, std::size_t max_agents = 2000)
+      : frame_dt_s_(frame_dt_s), max_points_(max_points), max_agents_(max_agents) {}
   void frame(std::int64_t frame, const std::vector<FrameAgent>& agents) override;
-  // {"dt": s, "frames": [[x, y, level, x, y, level, ...], ...]}
-  nlohmann::ordered_json to_json() const;
+  // Seconds between kept frames.
+  double frame_dt_s() const;
+  // 1 in agent_stride() people is kept; agents_total(): the people of the first frame.
+  std::size_t agent_stride() const { return stride_; }
+  std::size_t agents_total() const { return agents_total_; }
+  // Per kept frame: id, x, y (decimetres), level of each kept person, in that order.
+  const std::vector<std::vector<int>>& frames() const { return frames_; }
   bool truncated() const { return truncated_; }
 
  private:
   double frame_dt_s_;
   std::size_t max_points_;
+  std::size_t max_agents_;
+  std::size_t stride_ = 1;
+  std::size_t agents_total_ = 0;
+  std::size_t seen_ = 0;  // frames offered
   std::size_t points_ = 0;
   bool truncated_ = false;
   std::vector<std::vector<int>> frames_;
