@@ -94,7 +94,7 @@ std::string mutate_text(std::string s, std::mt19937_64& rng) {
     }
     default: {
       const std::size_t at = rng() % s.size();
-      s.insert(at, std::string(rng() % 3 ? "}" : "[[[[", 1 + rng() % 4));
+      s.insert(at, std::string(1 + rng() % 4, rng() % 3 ? '}' : '['));
       break;
     }
   }
