@@ -9,6 +9,10 @@ find_package(spdlog REQUIRED)
 find_package(TBB REQUIRED)
 find_package(SQLite3 REQUIRED)
 find_package(OpenSSL REQUIRED)               # TLS for the operations server
+find_package(LibXml2 REQUIRED)               # CAP 1.2 parsing and XSD validation
+find_package(tomlplusplus REQUIRED)          # the server's configuration file
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(MOSQUITTO REQUIRED IMPORTED_TARGET libmosquitto)  # MQTT telemetry
 if(VIGIL_BUILD_TESTS)
   find_package(GTest REQUIRED)
 endif()
