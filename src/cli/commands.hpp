@@ -9,5 +9,9 @@ namespace vigil::cli {
 
 void register_venue_commands(CLI::App& app, int& status);
 void register_simulate_command(CLI::App& app, int& status);
+void register_serve_command(CLI::App& app, int& status);
+void register_token_commands(CLI::App& app, int& status);
+void register_audit_commands(CLI::App& app, int& status);
+void register_replay_command(CLI::App& app, int& status);
 
 }  // namespace vigil::cli

@@ -22,6 +22,10 @@ int main(int argc, char** argv) {
   int status = 0;
   register_venue_commands(app, status);
   register_simulate_command(app, status);
+  register_serve_command(app, status);
+  register_token_commands(app, status);
+  register_audit_commands(app, status);
+  register_replay_command(app, status);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: Apache-2.0
+// The HTTP endpoints of the operations API (`/api/v1/...`, docs/api.md) over the Service:
+// authentication, the authorization of each endpoint (role × venue scope), request parsing and
+// the mapping of answers to status codes. Denied requests (401/403) are logged and counted.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string_view>
+
+#include "api/service.hpp"
+#include "server/http.hpp"
+
+namespace vigil::api {
+
+struct RouteOptions {
+  // The dashboard (web/) served at `/`; empty: no dashboard.
+  std::filesystem::path web_root;
+  // Served at GET /metrics when set (without a token, as Prometheus scrapes it).
+  std::shared_ptr<const server::MetricsRegistry> metrics;
+  // Operational log lines (denied requests, errors).
+  std::function<void(server::LogLevel, std::string_view)> log;
+};
+
+// Adds every endpoint (and `/healthz`, and the dashboard when configured) to `router`.
+// `service` must outlive the server using the router.
+void add_routes(server::Router& router, Service& service, const RouteOptions& options);
+
+}  // namespace vigil::api

@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: Apache-2.0
+// The operations service: what `vigil serve` does, without HTTP. It keeps one live Monitor per
+// venue (occupancy, sensor health, rules, alerts; src/ops), persists everything through the
+// Store (src/store), appends every change to the audit log, and pushes state and alert events
+// to subscribed event streams. The HTTP routes (api/routes.hpp) are a thin layer over it.
+//
+// Threads: every public method may be called from any thread. Each venue has its own lock;
+// evaluation runs on the service's own ticker thread (start()), every second and soon after
+// new telemetry, so alerts fire within milliseconds of the reading that causes them.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "api/auth.hpp"
+#include "base/error.hpp"
+#include "ops/alerts.hpp"
+#include "ops/clock.hpp"
+#include "ops/reading.hpp"
+#include "store/store.hpp"
+
+namespace vigil::server {
+class EventStream;
+class MetricsRegistry;
+}  // namespace vigil::server
+
+namespace vigil::api {
+
+// An answer that is not 2xx: the HTTP status, a message and, for 400, every problem found.
+struct ApiError {
+  int status = 400;
+  std::string message;
+  std::vector<Error> errors;  // `{ "path": where, "error": message }` in the body
+
+  static ApiError bad_request(std::string message, std::vector<Error> errors = {});
+  static ApiError not_found(std::string message);
+  static ApiError conflict(std::string message);
+  static ApiError internal(std::string message);
+  nlohmann::json to_json() const;
+};
+
+using Answer = Expected<nlohmann::json, ApiError>;
+
+// Posts a notification to a webhook (api/webhook.hpp); injected so tests can capture them.
+using WebhookSender = std::function<void(const std::string& url, const nlohmann::json& body)>;
+
+struct ServiceOptions {
+  // On start (and when a venue is replaced) the estimator replays the stored readings of the
+  // last this many hours, so occupancy survives a restart.
+  double replay_hours = 24;
+  // Evaluation period of rules, escalation and the state stream.
+  std::chrono::milliseconds tick{1000};
+  // After new telemetry a venue is evaluated again at most this often (alert latency).
+  std::chrono::milliseconds min_eval_interval{20};
+  // Errors that have no request to answer (a failed audit append, a failed alert write).
+  std::function<void(std::string_view)> log_error;
+};
+
+class Service {
+ public:
+  // Loads the stored venues, their rules, postures and open alerts, and replays recent readings.
+  // `store`, `clock` and `metrics` must outlive the service.
+  static Result<std::unique_ptr<Service>> open(store::Store& store, const ops::Clock& clock,
+                                               server::MetricsRegistry& metrics,
+                                               ServiceOptions options = {});
+  ~Service();
+  Service(const Service&) = delete;
+  Service& operator=(const Service&) = delete;
+
+  // Starts / stops the ticker thread (evaluation, escalation, state stream). stop() evaluates a
+  // last time and closes every event stream. Idempotent.
+  void start();
+  void stop();
+  // One evaluation of every venue now (the ticker calls this; tests call it with a ManualClock).
+  void tick();
+
+  void set_webhook_sender(WebhookSender sender);
+
+  Expected<Principal, AuthFailure> authenticate(std::string_view token);
+  // Appends a change to the audit log. A failed append is counted
+  // (`vigil_audit_failures_total`) and logged through ServiceOptions::log_error.
+  void audit(const std::string& actor, const std::string& action,
+                     const std::string& subject, const std::string& venue,
+                     const nlohmann::json& detail);
+
+  // Venues.
+  Answer put_venue(const Principal& by, const std::string& id, std::string_view body);
+  Answer list_venues(const Principal& who);
+  Answer get_venue(const std::string& id);
+  Answer venue_state(const std::string& id);
+  Answer get_rules(const std::string& id);
+  Answer put_rules(const Principal& by, const std::string& id, std::string_view body);
+  Answer set_posture(const Principal& by, const std::string& id, std::string_view body);
+  bool has_venue(std::string_view id);
+
+  // Gatherings.
+  Answer put_gathering(const Principal& by, std::string_view body);
+  // Query values as given in the URL (RFC 3339 times), each optional.
+  Answer list_gatherings(const Principal& who, std::optional<std::string_view> from,
+                         std::optional<std::string_view> to,
+                         std::optional<std::string_view> venue);
+
+  // Telemetry: `{ "readings": [...] }` for venue `id`. `done` is called once, after the batch is
+  // durable, with `{ "accepted", "duplicates" }`, or with the error (nothing applied). May call
+  // `done` before returning (bad input) or later from the store's writer thread.
+  void ingest(const std::string& id, std::string_view body, std::function<void(Answer)> done);
+  // The same for readings already parsed (MQTT, the demo's virtual sensors).
+  void ingest_readings(const std::string& id, std::vector<ops::Reading> readings,
+                       std::function<void(Answer)> done);
+
+  // Alerts.
+  Answer list_alerts(const Principal& who, std::optional<std::string_view> venue,
+                     std::optional<std::string_view> state);
+  // The venue an alert belongs to (for authorization), or nullopt when unknown.
+  std::optional<std::string> alert_venue(std::string_view alert_id);
+  enum class AlertAction { acknowledge, resolve };
+  Answer alert_action(const Principal& by, const std::string& alert_id, AlertAction action,
+                      std::string_view body);
+
+  // Audit.
+  Answer list_audit(std::optional<std::string_view> from, std::optional<std::string_view> to,
+                    std::optional<std::string_view> after_seq, std::optional<std::string_view> limit);
+
+  // Event streams: `state`, `alert` (and later `warning`, `incident`) for `venue`, or for every
+  // venue `who` sees when venue is empty. The current state is sent at once.
+  void subscribe(const Principal& who, const std::string& venue,
+                 std::shared_ptr<server::EventStream> stream);
+
+ private:
+  struct Runtime;
+  struct Subscriber;
+  Service(store::Store& store, const ops::Clock& clock, server::MetricsRegistry& metrics,
+          ServiceOptions options);
+
+  Result<void> load();
+  Result<std::shared_ptr<Runtime>> build_runtime(const store::VenueRecord& record);
+  std::shared_ptr<Runtime> runtime(std::string_view id);
+  void evaluate(Runtime& rt, bool force_state);
+  nlohmann::json state_json(Runtime& rt);  // REQUIRES: rt.mu held
+  void persist_alert_events(Runtime& rt, const std::vector<ops::AlertEvent>& events);
+  void broadcast(const std::string& venue, std::string_view event, const std::string& data);
+  void mark_dirty(Runtime& rt);
+  void ticker_loop();
+
+  store::Store& store_;
+  const ops::Clock& clock_;
+  server::MetricsRegistry& metrics_;
+  ServiceOptions options_;
+
+  std::mutex venues_mu_;
+  std::map<std::string, std::shared_ptr<Runtime>, std::less<>> venues_;  // GUARDED_BY(venues_mu_)
+
+  std::mutex subs_mu_;
+  std::vector<std::shared_ptr<Subscriber>> subscribers_;  // GUARDED_BY(subs_mu_)
+
+  std::mutex webhook_mu_;
+  WebhookSender webhook_;  // GUARDED_BY(webhook_mu_)
+
+  std::mutex tick_mu_;
+  std::condition_variable tick_cv_;
+  bool stopping_ = false;  // GUARDED_BY(tick_mu_)
+  bool wake_ = false;      // GUARDED_BY(tick_mu_)
+  std::thread ticker_;
+};
+
+}  // namespace vigil::api
