@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // `vigil token create|revoke|list`: tokens are made offline, against the data directory.
 #include <fmt/format.h>
+#include <pwd.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <iostream>
@@ -15,7 +17,11 @@ namespace {
 
 std::string cli_actor() {
   const char* user = std::getenv("USER");
-  return std::string("cli (user ") + (user ? user : "?") + ")";
+  std::string name = user ? user : "";
+  if (name.empty()) {
+    if (const passwd* pw = ::getpwuid(::geteuid())) name = pw->pw_name;
+  }
+  return "cli (user " + (name.empty() ? std::to_string(::geteuid()) : name) + ")";
 }
 
 std::unique_ptr<store::Store> open_store(const std::string& dir, int& status) {

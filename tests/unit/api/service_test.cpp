@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: Apache-2.0
+// The service without HTTP, driven by a ManualClock: escalation timing and webhook
+// notifications; the webhook notifier's retries against a real receiving server; the config.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "api/config.hpp"
+#include "api/service.hpp"
+#include "api/webhook.hpp"
+#include "api_fixture.hpp"
+#include "server/http.hpp"
+#include "server/metrics.hpp"
+
+namespace vigil::api::testing {
+namespace {
+
+using nlohmann::json;
+
+struct Sent {
+  std::string url;
+  json body;
+};
+
+class ServiceClockTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fresh_dir("svc");
+    auto st = store::open_sqlite_store(dir_);
+    ASSERT_TRUE(st) << st.error().to_string();
+    store_ = std::move(*st);
+    auto svc = Service::open(*store_, clock_, metrics_);
+    ASSERT_TRUE(svc);
+    service_ = std::move(*svc);
+    // Only the capacity alert of the full floor is followed (density fires too).
+    service_->set_webhook_sender([this](const std::string& url, const json& body) {
+      if (body["alert"]["rule"] == "capacity") sent_.push_back({url, body});
+    });
+    auto t = make_token(Role::admin, std::nullopt, "root", 0);
+    ASSERT_TRUE(t);
+    admin_ = Principal{t->record.id, "root", Role::admin, std::nullopt};
+    ASSERT_TRUE(service_->put_venue(admin_, kHall, read_text(example("concert-hall.geojson"))));
+  }
+  void TearDown() override {
+    service_.reset();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  void ingest(json readings) {
+    std::optional<Answer> answer;
+    std::mutex mu;
+    std::condition_variable cv;
+    service_->ingest(kHall, json{{"readings", readings}}.dump(), [&](Answer a) {
+      std::lock_guard lock(mu);
+      answer = std::move(a);
+      cv.notify_all();
+    });
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return answer.has_value(); });
+    ASSERT_TRUE(*answer) << answer->error().to_json().dump();
+  }
+
+  std::filesystem::path dir_;
+  ops::ManualClock clock_{ops::SystemClock().now_ms()};
+  server::MetricsRegistry metrics_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<Service> service_;
+  Principal admin_;
+  std::vector<Sent> sent_;
+};
+
+TEST_F(ServiceClockTest, UnacknowledgedAlertEscalatesToTheNextLevelOnTime) {
+  const json rules = {{"escalation",
+                       {{"levels",
+                         {{{"recipients", {{{"role", "operator"}}, {{"webhook", "http://duty.example/a"}}}},
+                           {"escalate_after_s", 120},
+                           {"repeat_s", 60}},
+                          {{"recipients", {{{"webhook", "http://manager.example/b"}}}},
+                           {"escalate_after_s", 0},
+                           {"repeat_s", 0}}}}}}};
+  ASSERT_TRUE(service_->put_rules(admin_, kHall, rules.dump()));
+  ingest({{{"sensor", "zc-floor"}, {"seq", 1}, {"ts", ops::format_time(clock_.now_ms())}, {"count", 9000}}});
+  service_->tick();
+  ASSERT_EQ(sent_.size(), 1u);
+  EXPECT_EQ(sent_[0].url, "http://duty.example/a");
+  EXPECT_EQ(sent_[0].body["alert"]["rule"], "capacity");
+  EXPECT_EQ(sent_[0].body["level"], 0);
+
+  // Keep the zone full (a fresh count every 30 s) and let the clock run.
+  int seq = 2;
+  auto advance = [&](int seconds) {
+    for (int s = 0; s < seconds; s += 30) {
+      clock_.advance_s(30);
+      ingest({{{"sensor", "zc-floor"}, {"seq", seq++}, {"ts", ops::format_time(clock_.now_ms())}, {"count", 9000}}});
+      service_->tick();
+    }
+  };
+  advance(60);  // a repeat at level 0 after 60 s
+  ASSERT_EQ(sent_.size(), 2u);
+  EXPECT_EQ(sent_[1].url, "http://duty.example/a");
+  EXPECT_EQ(sent_[1].body["attempt"], 2);
+  advance(60);  // 120 s unacknowledged: level 1
+  ASSERT_GE(sent_.size(), 3u);
+  EXPECT_EQ(sent_.back().url, "http://manager.example/b");
+  EXPECT_EQ(sent_.back().body["level"], 1);
+
+  // Acknowledged: no more notifications.
+  const auto listed = service_->list_alerts(admin_, std::nullopt, std::string_view("firing"));
+  ASSERT_TRUE(listed);
+  std::string id;
+  for (const auto& a : (*listed)["alerts"]) {
+    if (a["rule"] == "capacity") id = a["id"];
+  }
+  ASSERT_FALSE(id.empty());
+  ASSERT_TRUE(service_->alert_action(admin_, id, Service::AlertAction::acknowledge, R"({"note":"on it"})"));
+  const auto count = sent_.size();
+  advance(600);
+  EXPECT_EQ(sent_.size(), count);
+}
+
+TEST_F(ServiceClockTest, EscalationStateSurvivesReopening) {
+  ingest({{{"sensor", "zc-floor"}, {"seq", 1}, {"ts", ops::format_time(clock_.now_ms())}, {"count", 9000}}});
+  service_->tick();
+  service_.reset();
+  auto svc = Service::open(*store_, clock_, metrics_);
+  ASSERT_TRUE(svc);
+  auto listed = (*svc)->list_alerts(admin_, std::nullopt, std::string_view("firing"));
+  ASSERT_TRUE(listed);
+  bool found = false;
+  for (const auto& a : (*listed)["alerts"]) found = found || a["rule"] == "capacity";
+  EXPECT_TRUE(found);
+  // The restored engine keeps the alert rather than opening a second one.
+  (*svc)->tick();
+  listed = (*svc)->list_alerts(admin_, std::nullopt, std::string_view("firing"));
+  int capacity = 0;
+  for (const auto& a : (*listed)["alerts"]) capacity += a["rule"] == "capacity" ? 1 : 0;
+  EXPECT_EQ(capacity, 1);
+}
+
+TEST(WebhookTest, RetriesWithBackoffUntilTheReceiverAnswers) {
+  std::atomic<int> calls{0};
+  std::mutex mu;
+  std::vector<std::string> bodies;
+  server::Router router;
+  router.add_sync("POST", "/hook", [&](const server::Request& r, const server::PathParams&) {
+    const int n = ++calls;
+    {
+      std::lock_guard lock(mu);
+      bodies.push_back(r.body);
+    }
+    return n < 3 ? server::Response::error(503, "busy") : server::Response::json(200, "{}");
+  });
+  server::ServerOptions so;
+  so.port = 0;
+  so.log = [](server::LogLevel, std::string_view) {};
+  server::HttpServer receiver(so, std::move(router));
+  ASSERT_TRUE(receiver.start());
+
+  server::MetricsRegistry metrics;
+  WebhookOptions wo;
+  wo.first_backoff = std::chrono::milliseconds(20);
+  std::vector<std::string> log;
+  WebhookNotifier notifier(metrics, [&](server::LogLevel, std::string_view m) {
+    std::lock_guard lock(mu);
+    log.emplace_back(m);
+  }, wo);
+  notifier.send("http://127.0.0.1:" + std::to_string(receiver.port()) + "/hook", json{{"n", 1}});
+  ASSERT_TRUE(notifier.drain(std::chrono::seconds(10)));
+  EXPECT_EQ(calls.load(), 3);
+  std::lock_guard lock(mu);
+  EXPECT_EQ(bodies.back(), R"({"n":1})");
+  EXPECT_EQ(log.size(), 2u);
+  EXPECT_NE(metrics.render().find("vigil_webhook_total{outcome=\"delivered\"} 1"), std::string::npos);
+}
+
+TEST(WebhookTest, GivesUpOnPermanentErrorsAndUnreachableReceivers) {
+  server::MetricsRegistry metrics;
+  WebhookOptions wo;
+  wo.first_backoff = std::chrono::milliseconds(5);
+  wo.max_attempts = 3;
+  int calls = 0;
+  WebhookNotifier notifier(
+      metrics, {}, wo, [&](const std::string& url, const std::string&) -> Result<HttpResult> {
+        ++calls;
+        if (url.ends_with("gone")) return HttpResult{410, ""};
+        return unexpected(Error{url, "cannot connect: refused"});
+      });
+  notifier.send("http://x/gone", json::object());
+  notifier.send("http://x/down", json::object());
+  ASSERT_TRUE(notifier.drain(std::chrono::seconds(5)));
+  EXPECT_EQ(calls, 1 + 3);
+  EXPECT_NE(metrics.render().find("vigil_webhook_total{outcome=\"failed\"} 2"), std::string::npos);
+}
+
+TEST(HttpClientTest, UrlsAreParsedOrRefusedWithAReason) {
+  auto u = parse_url("https://hooks.example.org:8443/a/b?x=1");
+  ASSERT_TRUE(u);
+  EXPECT_TRUE(u->tls);
+  EXPECT_EQ(u->host, "hooks.example.org");
+  EXPECT_EQ(u->port, 8443);
+  EXPECT_EQ(u->target, "/a/b?x=1");
+  u = parse_url("http://[::1]/x");
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->host, "::1");
+  EXPECT_EQ(u->port, 80);
+  EXPECT_FALSE(parse_url("ftp://x/"));
+  EXPECT_FALSE(parse_url("http://x:99999/"));
+  EXPECT_FALSE(parse_url("http://user:pw@x/"));
+  auto refused = http_request("POST", "http://127.0.0.1:1/", "{}", "application/json");
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("cannot connect"), std::string::npos);
+}
+
+TEST(ConfigTest, EveryOptionIsReadAndMistakesAreNamed) {
+  const auto dir = fresh_dir("cfg");
+  std::filesystem::create_directories(dir);
+  const auto file = dir / "vigil.toml";
+  std::ofstream(file) << R"([server]
+listen = "0.0.0.0:9000"
+io_threads = 4
+max_body_bytes = 2097152
+metrics_listen = "127.0.0.1:9100"
+[state]
+replay_hours = 6
+[mqtt]
+enabled = true
+host = "broker"
+port = 1884
+[webhooks]
+max_attempts = 3
+first_backoff_s = 0.5
+[log]
+format = "json"
+)";
+  ServeConfig c;
+  ASSERT_TRUE(load_config_file(file, c));
+  EXPECT_EQ(c.listen, "0.0.0.0:9000");
+  EXPECT_EQ(c.io_threads, 4u);
+  EXPECT_EQ(c.max_body_bytes, 2u << 20);
+  EXPECT_EQ(c.replay_hours, 6);
+  EXPECT_TRUE(c.mqtt_enabled);
+  EXPECT_EQ(c.mqtt.port, 1884);
+  EXPECT_EQ(c.webhooks.first_backoff, std::chrono::milliseconds(500));
+  EXPECT_EQ(c.log_format, "json");
+
+  std::ofstream(file) << "[server]\nlisten = 8080\nlisen = \"x\"\n[mqtt]\nport = 70000\n[extra]\n";
+  auto bad = load_config_file(file, c);
+  ASSERT_FALSE(bad);
+  for (const char* key : {"server.listen", "server.lisen", "mqtt.port", "extra"}) {
+    EXPECT_NE(bad.error().message.find(key), std::string::npos) << key << ": " << bad.error().message;
+  }
+  std::ofstream(file) << "[server\nlisten=";
+  bad = load_config_file(file, c);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().where.find("vigil.toml:1:"), std::string::npos) << bad.error().where;
+  EXPECT_FALSE(parse_listen("localhost"));
+  EXPECT_FALSE(parse_listen("127.0.0.1:http"));
+  EXPECT_EQ(parse_listen(":8080")->host, "0.0.0.0");
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace vigil::api::testing
