@@ -21,7 +21,7 @@ step "asan+ubsan build"
 cmake --preset asan >/dev/null
 cmake --build --preset asan -j "$jobs"
 step "unit, mutation and CLI tests (asan+ubsan)"
-ctest --preset asan -j "$jobs" -LE slow
+ctest --preset asan -j "$jobs" -LE "slow|live"
 
 step "release build"
 cmake --preset release >/dev/null

@@ -161,6 +161,7 @@ struct Service::Runtime {
   double occupancy = 0;            // as of the last evaluation
   std::atomic<bool> dirty{false};  // new telemetry since the last evaluation
   ops::TimeMs last_eval_ms = 0;
+  std::chrono::steady_clock::time_point last_state_sent{};
 };
 
 struct Service::Subscriber {
@@ -340,8 +341,12 @@ void Service::mark_dirty(Runtime& rt) {
 void Service::evaluate(Runtime& rt, bool force_state) {
   std::string state;
   std::vector<ops::AlertEvent> events;
+  bool send_state = force_state;
   {
     std::lock_guard lock(rt.mu);
+    // New telemetry shows on the stream at once, but at most every 200 ms per venue.
+    const auto now = std::chrono::steady_clock::now();
+    if (now - rt.last_state_sent >= std::chrono::milliseconds(200)) send_state = true;
     rt.dirty.store(false);
     auto ev = rt.monitor->evaluate();
     rt.last_eval_ms = clock_.now_ms();
@@ -351,6 +356,8 @@ void Service::evaluate(Runtime& rt, bool force_state) {
     json j = ops::to_json(ev.state);
     j["posture"] = rt.posture;
     state = j.dump();
+    send_state = send_state || !events.empty();
+    if (send_state) rt.last_state_sent = now;
 
     auto& health = metrics_.gauge("vigil_sensors", "Sensors by health status", {"venue", "status"});
     std::map<std::string, int> by_status{{"ok", 0}, {"stale", 0}, {"silent", 0}, {"implausible", 0}};
@@ -369,7 +376,7 @@ void Service::evaluate(Runtime& rt, bool force_state) {
         .set(ev.state.occupancy);
   }
   persist_alert_events(rt, events);
-  if (force_state || !events.empty()) broadcast(rt.id, "state", state);
+  if (send_state) broadcast(rt.id, "state", state);
 }
 
 void Service::persist_alert_events(Runtime& rt, const std::vector<ops::AlertEvent>& events) {
