@@ -113,6 +113,9 @@ Result<std::unique_ptr<ServerApp>> ServerApp::start(const ServeConfig& config,
   impl->webhooks = std::make_unique<WebhookNotifier>(*impl->metrics, impl->log, config.webhooks);
   ServiceOptions svc;
   svc.replay_hours = config.replay_hours;
+  svc.agent_egress = config.agent_egress;
+  svc.agent_egress_interval = std::chrono::seconds(static_cast<long>(config.agent_egress_interval_s));
+  svc.agent_threads = config.agent_threads;
   svc.log_error = [log = impl->log](std::string_view m) { log(server::LogLevel::error, m); };
   auto service = Service::open(*impl->store, *clock, *impl->metrics, svc);
   if (!service) return unexpected(service.error());

@@ -114,8 +114,8 @@ Result<void> load_config_file(const std::filesystem::path& file, ServeConfig& c)
   }
   std::vector<Error> errors;
   for (const auto& [key, value] : root) {
-    static const std::set<std::string> tables = {"server", "state", "audit", "mqtt", "webhooks",
-                                                 "log"};
+    static const std::set<std::string> tables = {"server", "state",    "audit", "egress",
+                                                 "mqtt",   "webhooks", "log"};
     if (!tables.contains(std::string(key.str()))) {
       errors.push_back({std::string(key.str()), "unknown section"});
     }
@@ -142,6 +142,12 @@ Result<void> load_config_file(const std::filesystem::path& file, ServeConfig& c)
     TableReader t(root, "audit", errors);
     t.get("checkpoint_every", c.checkpoint_every, 0, 1'000'000'000);
     t.get("witness_file", c.witness_file);
+  }
+  {
+    TableReader t(root, "egress", errors);
+    t.get("agent", c.agent_egress);
+    t.get("agent_interval_s", c.agent_egress_interval_s, 1, 86400);
+    t.get("agent_threads", c.agent_threads, 1, 64);
   }
   {
     TableReader t(root, "mqtt", errors);

@@ -40,6 +40,11 @@ struct ServeConfig {
   std::int64_t checkpoint_every = 1000;
   std::filesystem::path witness_file;
 
+  // [egress]
+  bool agent_egress = true;  // background agent-based estimates
+  double agent_egress_interval_s = 120;
+  int agent_threads = 1;
+
   // [mqtt]
   bool mqtt_enabled = false;
   MqttOptions mqtt;

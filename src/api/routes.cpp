@@ -197,6 +197,24 @@ void add_routes(server::Router& router, Service& service, const RouteOptions& op
                                        [reply](Answer a) { reply(answer(a)); });
                       }));
 
+  router.add("GET", v1 + "/venues/{id}/incidents",
+             guard->sync(Action::read, venue_from_path(),
+                         [&service](const Principal&, const Request&, const PathParams& p) {
+                           return answer(service.list_incidents(p.at("id")));
+                         }));
+  router.add("POST", v1 + "/venues/{id}/incidents",
+             (*guard)(Action::incident, venue_from_path(),
+                      [&service](const Principal& who, Request&& r, PathParams&& p, Reply reply) {
+                        service.create_incident(who, p.at("id"), r.body,
+                                                [reply](Answer a) { reply(answer(a, 201)); });
+                      }));
+  router.add("POST", v1 + "/venues/{id}/incidents/{incident}/close",
+             (*guard)(Action::incident, venue_from_path(),
+                      [&service](const Principal& who, Request&& r, PathParams&& p, Reply reply) {
+                        service.close_incident(who, p.at("id"), p.at("incident"), r.body,
+                                               [reply](Answer a) { reply(answer(a)); });
+                      }));
+
   router.add("GET", v1 + "/gatherings",
              guard->sync(Action::read, venue_from_query(),
                          [&service](const Principal& who, const Request& r, const PathParams&) {

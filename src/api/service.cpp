@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "api/service.hpp"
 
+#include "api/service_runtime.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -148,21 +150,7 @@ std::string posture_key(std::string_view venue) { return "posture/" + std::strin
 
 }  // namespace
 
-// ---- per-venue runtime ----------------------------------------------------------------------
-
-struct Service::Runtime {
-  std::mutex mu;
-  std::string id;
-  std::string file;  // the venue file as uploaded
-  std::unique_ptr<venue::Venue> model;
-  std::unique_ptr<ops::Monitor> monitor;
-  std::string posture = "normal";
-  std::size_t open_alerts = 0;     // firing or acknowledged, as of the last evaluation
-  double occupancy = 0;            // as of the last evaluation
-  std::atomic<bool> dirty{false};  // new telemetry since the last evaluation
-  ops::TimeMs last_eval_ms = 0;
-  std::chrono::steady_clock::time_point last_state_sent{};
-};
+// ---- per-venue runtime: api/service_runtime.hpp ------------------------------------------
 
 struct Service::Subscriber {
   Principal who;
@@ -173,7 +161,9 @@ struct Service::Subscriber {
 
 Service::Service(store::Store& store, const ops::Clock& clock, server::MetricsRegistry& metrics,
                  ServiceOptions options)
-    : store_(store), clock_(clock), metrics_(metrics), options_(options) {}
+    : store_(store), clock_(clock), metrics_(metrics), options_(options) {
+  worker_ = std::thread([this] { worker_loop(); });
+}
 
 Service::~Service() { stop(); }
 
@@ -209,7 +199,7 @@ Result<std::shared_ptr<Service::Runtime>> Service::build_runtime(const store::Ve
   auto rt = std::make_shared<Runtime>();
   rt->id = rec.id;
   rt->file = rec.json;
-  rt->model = std::make_unique<venue::Venue>(std::move(*loaded.venue));
+  rt->model = std::make_shared<const venue::Venue>(std::move(*loaded.venue));
 
   ops::Thresholds thresholds;
   ops::EscalationPolicy policy = ops::EscalationPolicy::default_policy();
@@ -253,6 +243,8 @@ Result<std::shared_ptr<Service::Runtime>> Service::build_runtime(const store::Ve
   rt->monitor->apply(readings);
   rt->occupancy = rt->monitor->state().occupancy;
   rt->open_alerts = rt->monitor->alerts().alerts().size();
+  restore_incidents(*rt);
+  rebuild_egress_model(rt, {});
   return rt;
 }
 
@@ -272,6 +264,28 @@ void Service::start() {
   ticker_ = std::thread([this] { ticker_loop(); });
 }
 
+void Service::post_job(std::function<void()> job) {
+  {
+    std::lock_guard lock(jobs_mu_);
+    if (jobs_stop_) return;
+    jobs_.push_back(std::move(job));
+  }
+  jobs_cv_.notify_one();
+}
+
+void Service::worker_loop() {
+  std::unique_lock lock(jobs_mu_);
+  for (;;) {
+    jobs_cv_.wait(lock, [this] { return jobs_stop_ || !jobs_.empty(); });
+    if (jobs_stop_) return;
+    auto job = std::move(jobs_.front());
+    jobs_.pop_front();
+    lock.unlock();
+    job();
+    lock.lock();
+  }
+}
+
 void Service::stop() {
   {
     std::lock_guard lock(tick_mu_);
@@ -280,6 +294,13 @@ void Service::stop() {
   }
   tick_cv_.notify_all();
   if (ticker_.joinable()) ticker_.join();
+  {
+    std::lock_guard lock(jobs_mu_);
+    jobs_stop_ = true;
+    jobs_.clear();
+  }
+  jobs_cv_.notify_all();
+  if (worker_.joinable()) worker_.join();
   tick();
   std::lock_guard lock(subs_mu_);
   for (auto& s : subscribers_) s->stream->close();
@@ -353,8 +374,11 @@ void Service::evaluate(Runtime& rt, bool force_state) {
     rt.occupancy = ev.state.occupancy;
     rt.open_alerts = rt.monitor->alerts().alerts().size();
     events = std::move(ev.events);
+    update_egress(rt, ev.state);
     json j = ops::to_json(ev.state);
     j["posture"] = rt.posture;
+    j["egress"] = rt.egress.json;
+    j["evacuation"] = rt.egress.evacuation;
     state = j.dump();
     send_state = send_state || !events.empty();
     if (send_state) rt.last_state_sent = now;
@@ -614,6 +638,8 @@ Answer Service::get_venue(const std::string& id) {
 json Service::state_json(Runtime& rt) {
   json j = ops::to_json(rt.monitor->state());
   j["posture"] = rt.posture;
+  j["egress"] = rt.egress.json;
+  j["evacuation"] = rt.egress.evacuation;
   return j;
 }
 

@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -26,6 +27,7 @@
 #include "base/error.hpp"
 #include "ops/alerts.hpp"
 #include "ops/clock.hpp"
+#include "ops/occupancy.hpp"
 #include "ops/reading.hpp"
 #include "store/store.hpp"
 
@@ -62,6 +64,12 @@ struct ServiceOptions {
   std::chrono::milliseconds tick{1000};
   // After new telemetry a venue is evaluated again at most this often (alert latency).
   std::chrono::milliseconds min_eval_interval{20};
+  // Live egress: the agent-based estimate (a full simulation of the current crowd, seconds of
+  // CPU) runs in the background at most this often per venue, when occupancy or the exits
+  // changed since the last one; off: only the fast flow estimate.
+  bool agent_egress = true;
+  std::chrono::seconds agent_egress_interval{120};
+  int agent_threads = 1;
   // Errors that have no request to answer (a failed audit append, a failed alert write).
   std::function<void(std::string_view)> log_error;
 };
@@ -127,6 +135,15 @@ class Service {
   Answer alert_action(const Principal& by, const std::string& alert_id, AlertAction action,
                       std::string_view body);
 
+  // Incidents (service_egress.cpp): `{ kind: exit_blocked | hazard | evacuation, exit?, polygon?,
+  // level?, note }`. Blocking an exit or adding a hazard rebuilds the egress model; `done` gets
+  // `{ incident, egress }` once the new estimate is there. close_incident() undoes one.
+  void create_incident(const Principal& by, const std::string& venue, std::string_view body,
+                       std::function<void(Answer)> done);
+  void close_incident(const Principal& by, const std::string& venue, const std::string& id,
+                      std::string_view body, std::function<void(Answer)> done);
+  Answer list_incidents(const std::string& venue);
+
   // Audit.
   Answer list_audit(std::optional<std::string_view> from, std::optional<std::string_view> to,
                     std::optional<std::string_view> after_seq, std::optional<std::string_view> limit);
@@ -151,6 +168,13 @@ class Service {
   void broadcast(const std::string& venue, std::string_view event, const std::string& data);
   void mark_dirty(Runtime& rt);
   void ticker_loop();
+  // Live egress (service_egress.cpp). REQUIRES rt.mu held for update_egress.
+  void update_egress(Runtime& rt, const ops::VenueState& state);
+  void rebuild_egress_model(const std::shared_ptr<Runtime>& rt, std::function<void()> then);
+  void maybe_start_agent_estimate(Runtime& rt, const ops::VenueState& state);
+  void restore_incidents(Runtime& rt);
+  void post_job(std::function<void()> job);
+  void worker_loop();
 
   store::Store& store_;
   const ops::Clock& clock_;
@@ -171,6 +195,13 @@ class Service {
   bool stopping_ = false;  // GUARDED_BY(tick_mu_)
   bool wake_ = false;      // GUARDED_BY(tick_mu_)
   std::thread ticker_;
+
+  // Background jobs (egress model builds, agent-based estimates), one at a time.
+  std::mutex jobs_mu_;
+  std::condition_variable jobs_cv_;
+  std::deque<std::function<void()>> jobs_;  // GUARDED_BY(jobs_mu_)
+  bool jobs_stop_ = false;                  // GUARDED_BY(jobs_mu_)
+  std::thread worker_;
 };
 
 }  // namespace vigil::api

@@ -65,7 +65,8 @@ class ApiTest : public ::testing::Test {
     config.data_dir = dir_;
     config.listen = "127.0.0.1:0";
     config.log_level = "error";
-    config.web_root = dir_;  // no dashboard needed here
+    config.web_root = dir_;       // no dashboard needed here
+    config.agent_egress = false;  // no background simulations in these tests
     auto app = ServerApp::start(config);
     ASSERT_TRUE(app) << app.error().to_string();
     app_ = std::move(*app);

@@ -47,6 +47,9 @@ std::vector<Endpoint> endpoints(const std::string& venue_file, const std::string
       {"resolve alert", "POST", "/api/v1/alerts/" + alert_id + "/resolve", R"({"note":"done"})",
        {"admin", "operator"}},
       {"audit", "GET", "/api/v1/audit", "", {"admin", "analyst"}},
+      {"list incidents", "GET", "/api/v1/venues/{v}/incidents", "", kReaders},
+      {"incident", "POST", "/api/v1/venues/{v}/incidents", R"({"kind":"evacuation","note":"drill"})",
+       {"admin", "operator"}},
   };
 }
 
@@ -91,7 +94,7 @@ TEST_F(AuthorizationTest, EveryRoleOnEveryEndpointForOwnAndOtherVenue) {
       ++checked;
     }
   }
-  EXPECT_EQ(checked, 15 * 8);
+  EXPECT_EQ(checked, 17 * 8);
 }
 
 TEST_F(AuthorizationTest, ListsShowOnlyVenuesInScope) {

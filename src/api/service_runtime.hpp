@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: Apache-2.0
+// Internal to the service (service.cpp, service_egress.cpp): what it keeps per venue.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "api/service.hpp"
+#include "ops/egress.hpp"
+#include "ops/monitor.hpp"
+#include "venue/venue.hpp"
+
+namespace vigil::api {
+
+// Live egress of one venue (service_egress.cpp). GUARDED_BY the runtime's mu.
+struct LiveEgress {
+  ops::EgressConditions conditions;  // closed exits/doors and hazards of the open incidents
+  std::uint64_t conditions_version = 0;
+  // The flow model for `model_version` (built in the background; null until the first build).
+  std::shared_ptr<const ops::EgressModel> model;
+  std::uint64_t model_version = 0;
+  bool building = false;
+
+  std::optional<ops::EgressEstimate> estimate;  // the latest fast estimate
+  std::uint64_t estimate_version = 0;           // the model version it used
+  double estimate_occupancy = -1;               // the occupancy it was made for
+
+  std::optional<double> agent_time_s;  // the latest agent-based estimate
+  double agent_occupancy = -1;
+  std::uint64_t agent_version = 0;
+  bool agent_running = false;
+  std::chrono::steady_clock::time_point agent_started{};
+
+  bool evacuation = false;                 // an evacuation incident is open
+  std::vector<nlohmann::json> incidents;   // open incidents, oldest first
+  nlohmann::json json = nullptr;           // the state's `egress` member
+};
+
+struct Service::Runtime {
+  std::mutex mu;
+  std::string id;
+  std::string file;  // the venue file as uploaded
+  std::shared_ptr<const venue::Venue> model;
+  std::unique_ptr<ops::Monitor> monitor;
+  LiveEgress egress;
+  std::string posture = "normal";
+  std::size_t open_alerts = 0;     // firing or acknowledged, as of the last evaluation
+  double occupancy = 0;            // as of the last evaluation
+  std::atomic<bool> dirty{false};  // new telemetry since the last evaluation
+  ops::TimeMs last_eval_ms = 0;
+  std::chrono::steady_clock::time_point last_state_sent{};
+};
+
+}  // namespace vigil::api
