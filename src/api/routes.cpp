@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/timeline_html.hpp"
 #include "server/metrics.hpp"
 #include "store/store.hpp"
 
@@ -257,6 +258,59 @@ void add_routes(server::Router& router, Service& service, const RouteOptions& op
   router.add("POST", v1 + "/alerts/{id}/resolve",
              (*guard)(Action::acknowledge, no_venue(),
                       alert_action(Service::AlertAction::resolve)));
+
+  // Warnings (CAP) and the duty to warn.
+  router.add("POST", v1 + "/warnings",
+             guard->sync(Action::post_warning, no_venue(),
+                         [&service](const Principal& who, const Request& r, const PathParams&) {
+                           auto posted = service.post_warning(who, r.body);
+                           if (!posted) return answer(unexpected(posted.error()));
+                           return Response::json(posted->created ? 201 : 200, posted->body.dump());
+                         }));
+  router.add("GET", v1 + "/warnings",
+             guard->sync(Action::read, no_venue(),
+                         [&service](const Principal& who, const Request&, const PathParams&) {
+                           return answer(service.list_warnings(who));
+                         }));
+  router.add("GET", v1 + "/warnings/{id}",
+             guard->sync(Action::read, no_venue(),
+                         [&service](const Principal& who, const Request&, const PathParams& p) {
+                           return answer(service.get_warning(who, p.at("id")));
+                         }));
+  router.add("POST", v1 + "/warnings/{id}/matches/{gathering}/ack",
+             guard->sync(Action::acknowledge, no_venue(),
+                         [&service](const Principal& who, const Request& r, const PathParams& p) {
+                           auto venue = service.match_venue(p.at("id"), p.at("gathering"));
+                           if (!venue) {
+                             return Response::error(404, "no match of warning " + p.at("id") +
+                                                             " to gathering " + p.at("gathering"));
+                           }
+                           if (!who.may(Action::acknowledge, *venue)) {
+                             return Response::error(
+                                 403, fmt::format("role {} may not do this for venue \"{}\"",
+                                                  to_string(who.role), *venue));
+                           }
+                           return answer(service.acknowledge_match(who, p.at("id"), p.at("gathering"),
+                                                                   r.body));
+                         }));
+  // A gathering's advisory and timeline: readers of its venue.
+  const auto gathering_venue = [&service](const Request&, const PathParams& p) {
+    return service.gathering_venue(p.at("id")).value_or("?unknown");
+  };
+  router.add("GET", v1 + "/gatherings/{id}/advisory.cap",
+             guard->sync(Action::read, gathering_venue,
+                         [&service](const Principal&, const Request&, const PathParams& p) {
+                           auto xml = service.advisory(p.at("id"));
+                           if (!xml) return answer(unexpected(xml.error()));
+                           return Response::text(200, *xml, "application/cap+xml; charset=utf-8");
+                         }));
+  router.add("GET", v1 + "/gatherings/{id}/timeline",
+             guard->sync(Action::read, gathering_venue,
+                         [&service](const Principal&, const Request& r, const PathParams& p) {
+                           auto t = service.timeline(p.at("id"));
+                           if (!t || r.query_param("format") != "html") return answer(t);
+                           return Response::text(200, timeline_html(*t), "text/html; charset=utf-8");
+                         }));
 
   router.add("GET", v1 + "/audit",
              guard->sync(Action::audit, no_venue(),

@@ -17,6 +17,7 @@
 #include "server/metrics.hpp"
 #include "venue/load.hpp"
 #include "venue/summary.hpp"
+#include "warn/match.hpp"
 
 namespace vigil::api {
 
@@ -184,6 +185,7 @@ Result<void> Service::load() {
     std::lock_guard lock(venues_mu_);
     venues_[rec.id] = std::move(*rt);
   }
+  rebuild_gathering_index();
   return {};
 }
 
@@ -342,6 +344,7 @@ void Service::tick() {
     for (auto& [id, rt] : venues_) all.push_back(rt);
   }
   for (auto& rt : all) evaluate(*rt, true);
+  escalate_matches();
   {
     std::lock_guard lock(subs_mu_);
     std::erase_if(subscribers_, [](const auto& s) { return s->stream->closed(); });
@@ -597,6 +600,7 @@ Answer Service::put_venue(const Principal& by, const std::string& id, std::strin
     std::lock_guard lock(venues_mu_);
     venues_[id] = *rt;
   }
+  rebuild_gathering_index();  // the venue's place or use may have changed
   std::vector<std::string> warnings;
   for (const venue::Issue& issue : loaded.issues) warnings.push_back(issue.to_string());
   audit(by.actor(), existed ? "venue.replace" : "venue.create", id, id,
@@ -802,6 +806,7 @@ Answer Service::put_gathering(const Principal& by, std::string_view body) {
     return unexpected(ApiError::internal(ok.error().to_string()));
   }
   audit(by.actor(), existed ? "gathering.update" : "gathering.create", *id, *venue_id, doc);
+  rebuild_gathering_index();
   return doc;
 }
 

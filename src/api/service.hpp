@@ -36,6 +36,10 @@ class EventStream;
 class MetricsRegistry;
 }  // namespace vigil::server
 
+namespace vigil::warn {
+class GatheringIndex;
+}
+
 namespace vigil::api {
 
 // An answer that is not 2xx: the HTTP status, a message and, for 400, every problem found.
@@ -144,6 +148,26 @@ class Service {
                       std::string_view body, std::function<void(Answer)> done);
   Answer list_incidents(const std::string& venue);
 
+  // Warnings and the duty to warn (service_warnings.cpp). post_warning takes a CAP document;
+  // the answer is 201 (new) or 200 (the same document again) with the warning and its matches.
+  struct Posted {
+    bool created = false;
+    nlohmann::json body;
+  };
+  Expected<Posted, ApiError> post_warning(const Principal& by, std::string_view cap_xml);
+  Answer list_warnings(const Principal& who);
+  Answer get_warning(const Principal& who, const std::string& id);
+  // The venue of a match (for authorization), or nullopt when there is no such match.
+  std::optional<std::string> match_venue(const std::string& warning, const std::string& gathering);
+  Answer acknowledge_match(const Principal& by, const std::string& warning,
+                           const std::string& gathering, std::string_view body);
+  // A CAP 1.2 public advisory for a gathering (XML text), or the error.
+  Expected<std::string, ApiError> advisory(const std::string& gathering);
+  // Everything that happened for one gathering, in order, with time-to-acknowledge figures.
+  Answer timeline(const std::string& gathering);
+  // The venue of a gathering, or nullopt.
+  std::optional<std::string> gathering_venue(const std::string& gathering);
+
   // Audit.
   Answer list_audit(std::optional<std::string_view> from, std::optional<std::string_view> to,
                     std::optional<std::string_view> after_seq, std::optional<std::string_view> limit);
@@ -174,6 +198,10 @@ class Service {
   void maybe_start_agent_estimate(Runtime& rt, const ops::VenueState& state);
   void restore_incidents(Runtime& rt);
   void post_job(std::function<void()> job);
+  // Warnings (service_warnings.cpp).
+  void rebuild_gathering_index();
+  void escalate_matches();
+  void notify_match(nlohmann::json& match, int level, const char* why);
   void worker_loop();
 
   store::Store& store_;
@@ -195,6 +223,12 @@ class Service {
   bool stopping_ = false;  // GUARDED_BY(tick_mu_)
   bool wake_ = false;      // GUARDED_BY(tick_mu_)
   std::thread ticker_;
+
+  // Warnings: the gatherings to match against, and the matches still waiting for an
+  // acknowledgement (escalated by tick()).
+  std::mutex warn_mu_;
+  std::unique_ptr<warn::GatheringIndex> gatherings_;       // GUARDED_BY(warn_mu_)
+  std::map<std::string, nlohmann::json> pending_matches_;  // GUARDED_BY(warn_mu_), by kv key
 
   // Background jobs (egress model builds, agent-based estimates), one at a time.
   std::mutex jobs_mu_;

@@ -47,6 +47,8 @@ std::vector<Endpoint> endpoints(const std::string& venue_file, const std::string
       {"resolve alert", "POST", "/api/v1/alerts/" + alert_id + "/resolve", R"({"note":"done"})",
        {"admin", "operator"}},
       {"audit", "GET", "/api/v1/audit", "", {"admin", "analyst"}},
+      {"list warnings", "GET", "/api/v1/warnings", "", {"admin", "analyst", "operator", "viewer", "operator-other", "viewer-other"}},
+      {"post warning", "POST", "/api/v1/warnings", "<alert/>", {"admin", "analyst"}},
       {"list incidents", "GET", "/api/v1/venues/{v}/incidents", "", kReaders},
       {"incident", "POST", "/api/v1/venues/{v}/incidents", R"({"kind":"evacuation","note":"drill"})",
        {"admin", "operator"}},
@@ -94,7 +96,7 @@ TEST_F(AuthorizationTest, EveryRoleOnEveryEndpointForOwnAndOtherVenue) {
       ++checked;
     }
   }
-  EXPECT_EQ(checked, 17 * 8);
+  EXPECT_EQ(checked, 19 * 8);
 }
 
 TEST_F(AuthorizationTest, ListsShowOnlyVenuesInScope) {

@@ -121,6 +121,46 @@ TEST_F(ServiceClockTest, UnacknowledgedAlertEscalatesToTheNextLevelOnTime) {
   EXPECT_EQ(sent_.size(), count);
 }
 
+TEST_F(ServiceClockTest, UnacknowledgedWarningMatchEscalates) {
+  const json rules = {{"escalation",
+                       {{"levels",
+                         {{{"recipients", {{{"webhook", "http://duty.example/a"}}}}, {"escalate_after_s", 300}, {"repeat_s", 0}},
+                          {{"recipients", {{{"webhook", "http://director.example/b"}}}}, {"escalate_after_s", 0}, {"repeat_s", 0}}}}}}};
+  ASSERT_TRUE(service_->put_rules(admin_, kHall, rules.dump()));
+  std::vector<Sent> warnings;
+  service_->set_webhook_sender([&](const std::string& url, const json& body) {
+    if (body["kind"] == "warning") warnings.push_back({url, body});
+  });
+  const auto start = clock_.now_ms() + 3'600'000;
+  const json g = {{"id", "g1"}, {"venue", kHall}, {"name", "Concert"}, {"starts_at", ops::format_time(start)},
+                  {"ends_at", ops::format_time(start + 3 * 3'600'000)}, {"kind", "concert"}};
+  ASSERT_TRUE(service_->put_gathering(admin_, g.dump()));
+  const std::string sent = ops::format_time(clock_.now_ms() / 1000 * 1000).substr(0, 19) + "-00:00";
+  const std::string doc = R"(<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2"><identifier>t1</identifier>
+<sender>s@x.example</sender><sent>)" + sent + R"(</sent><status>Actual</status><msgType>Alert</msgType>
+<scope>Public</scope><info><category>Security</category><event>Threat</event><urgency>Expected</urgency>
+<severity>Severe</severity><certainty>Possible</certainty><headline>Concert threat</headline>
+<area><areaDesc>near</areaDesc><circle>55.8233,37.3869 2</circle></area></info></alert>)";
+  auto posted = service_->post_warning(admin_, doc);
+  ASSERT_TRUE(posted) << posted.error().to_json().dump();
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_EQ(warnings[0].url, "http://duty.example/a");
+  clock_.advance_s(299);
+  service_->tick();
+  EXPECT_EQ(warnings.size(), 1u);
+  clock_.advance_s(2);
+  service_->tick();
+  ASSERT_EQ(warnings.size(), 2u);
+  EXPECT_EQ(warnings[1].url, "http://director.example/b");
+  EXPECT_EQ(warnings[1].body["level"], 1);
+  // Acknowledged: silence.
+  const std::string id = posted->body["id"];
+  ASSERT_TRUE(service_->acknowledge_match(admin_, id, "g1", R"({"action":"raised_posture"})"));
+  clock_.advance_s(3600);
+  service_->tick();
+  EXPECT_EQ(warnings.size(), 2u);
+}
+
 TEST_F(ServiceClockTest, EscalationStateSurvivesReopening) {
   ingest({{{"sensor", "zc-floor"}, {"seq", 1}, {"ts", ops::format_time(clock_.now_ms())}, {"count", 9000}}});
   service_->tick();
