@@ -1,28 +1,15 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Builds the release binary and runs the built-in demonstration on the example concert hall:
-# validates the venue, draws its plans, and (when the simulation engine is built) simulates
-# its evacuation. Results go to out/demo/.
+# Builds the release binary and runs the built-in demonstration (`vigil demo`): the operations
+# server with the dashboard on http://127.0.0.1:8080/, the example concert hall with a gathering
+# tonight, a simulated crowd arriving whose virtual sensors post live telemetry, and a sample
+# CAP warning after a minute. It prints the URL and an admin and an operator token; stop it
+# with Ctrl-C. Options are passed on to `vigil demo` (e.g. --listen 0.0.0.0:8080, --seed 7).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 jobs="$(nproc)"
 echo "== building (release)"
 cmake --preset release >/dev/null
 cmake --build --preset release -j "$jobs" --target vigil
-vigil=build/release/bin/vigil
-out=out/demo
-mkdir -p "$out"
-venue=examples/concert-hall.geojson
-echo "== $vigil venue validate $venue"
-"$vigil" venue validate "$venue"
-"$vigil" venue info "$venue"
-for level in 0 1; do
-  "$vigil" venue render "$venue" --level "$level" --field --out "$out/concert-hall-level$level.svg"
-done
-if "$vigil" simulate --help >/dev/null 2>&1 && [ -f examples/concert-hall-evacuation.json ]; then
-  echo "== $vigil simulate examples/concert-hall-evacuation.json --out $out/evacuation"
-  "$vigil" simulate examples/concert-hall-evacuation.json --out "$out/evacuation"
-fi
-echo
-echo "results are in $(pwd)/$out:"
-ls -1 "$out"
+echo "== build/release/bin/vigil demo $*"
+exec build/release/bin/vigil demo "$@"

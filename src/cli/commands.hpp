@@ -13,5 +13,6 @@ void register_serve_command(CLI::App& app, int& status);
 void register_token_commands(CLI::App& app, int& status);
 void register_audit_commands(CLI::App& app, int& status);
 void register_replay_command(CLI::App& app, int& status);
+void register_demo_command(CLI::App& app, int& status);
 
 }  // namespace vigil::cli

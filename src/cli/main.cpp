@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   register_token_commands(app, status);
   register_audit_commands(app, status);
   register_replay_command(app, status);
+  register_demo_command(app, status);
 
   try {
     app.parse(argc, argv);
