@@ -16,6 +16,7 @@
 #include <limits>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "sim/random.hpp"
@@ -79,6 +80,10 @@ class VirtualSensors final : public FrameSink {
 
   const std::vector<VirtualReading>& readings() const { return readings_; }
   const std::vector<SensorTruth>& truth() const { return truth_; }
+  // Move out the readings (the truth) gathered so far, for long runs that hand them on as they
+  // come (sim::LiveCrowd); later ones start a new list.
+  std::vector<VirtualReading> take_readings() { return std::exchange(readings_, {}); }
+  std::vector<SensorTruth> take_truth() { return std::exchange(truth_, {}); }
 
  private:
   struct Track {

@@ -397,6 +397,35 @@ void seed_exit(Marcher& m, int layer_index, const NavLayer& layer, const Segment
   });
 }
 
+// A target region: its walkable cells (by centre) at distance 0; when it holds no walkable
+// centre, the walkable cell nearest its centroid within two cells, at its distance to it.
+void seed_target(Marcher& m, int layer_index, const NavLayer& layer, const Polygon& target) {
+  const GridSpec& g = layer.grid;
+  std::vector<std::uint8_t> inside(g.size(), 0);
+  geom::fill_polygon(g, target, inside, 1);
+  bool any = false;
+  for (std::size_t cell = 0; cell < inside.size(); ++cell) {
+    if (!inside[cell] || !layer.walkable[cell]) continue;
+    m.freeze(m.global(layer_index, cell), 0.0);
+    any = true;
+  }
+  if (any || target.outer.empty()) return;
+  Vec2 c;
+  for (const Vec2& p : target.outer) c += p;
+  c = c / static_cast<double>(target.outer.size());
+  double best = 2 * g.cell_m;
+  std::size_t best_cell = inside.size();
+  for_cells_in(g, expanded(Box{c, c}, best), [&](int i, int j) {
+    const std::size_t cell = g.index(i, j);
+    const double d = geom::distance(g.centre(i, j), c);
+    if (layer.walkable[cell] && d <= best) {
+      best = d;
+      best_cell = cell;
+    }
+  });
+  if (best_cell < inside.size()) m.freeze(m.global(layer_index, best_cell), best);
+}
+
 bool crosses_any(const Segment& s, const std::vector<Segment>& walls) {
   return std::any_of(walls.begin(), walls.end(),
                      [&](const Segment& w) { return geom::segments_intersect(s, w); });
@@ -533,9 +562,15 @@ NavField NavField::compute(const Venue& venue, const NavOptions& opt) {
   for (NavLayer& layer : f.layers_) clear_border(layer);
 
   Marcher m(f.layers_);
-  for (const Opening& e : venue.exits) {
-    const int l = f.level_layer(e.level);
-    if (l >= 0 && !closed(e.id)) seed_exit(m, l, f.layers_[static_cast<std::size_t>(l)], e.line);
+  if (opt.targets.empty()) {
+    for (const Opening& e : venue.exits) {
+      const int l = f.level_layer(e.level);
+      if (l >= 0 && !closed(e.id)) seed_exit(m, l, f.layers_[static_cast<std::size_t>(l)], e.line);
+    }
+  }
+  for (const NavTarget& t : opt.targets) {
+    const int l = f.level_layer(t.level);
+    if (l >= 0) seed_target(m, l, f.layers_[static_cast<std::size_t>(l)], t.polygon);
   }
   for (std::size_t k = 0; k < venue.stairs.size(); ++k) {
     const Stair& s = venue.stairs[k];

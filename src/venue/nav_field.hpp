@@ -26,10 +26,21 @@ struct Hazard {
   Polygon polygon;
 };
 
+// A region to walk to (see NavOptions::targets).
+struct NavTarget {
+  int level = 0;
+  Polygon polygon;
+};
+
 struct NavOptions {
   double cell_m = 0.25;
   std::set<std::string> closed;  // exit and door ids that are closed (closed doors become walls)
   std::vector<Hazard> hazards;   // impassable regions
+  // When not empty, the field is the walking distance to the nearest of these regions instead
+  // of to the nearest open exit: the walkable cells whose centres lie inside a target are at
+  // distance 0 (a target too small to hold a cell centre seeds the walkable cell nearest its
+  // centroid). Exits are then only openings in the outline, not destinations.
+  std::vector<NavTarget> targets;
 };
 
 struct NavLayer {
