@@ -81,5 +81,51 @@ expect_grep truncated-linecol "$tmp/err" 'trunc.geojson: 1:[0-9]+: invalid JSON'
 check missing-file 1 "$vigil" venue validate "$tmp/none.geojson"
 check render-missing-level 1 "$vigil" venue render "$src/examples/school.geojson" --level 7 --out "$tmp/x.svg"
 
+# Tokens (offline), serve, replay, audit verify.
+data="$tmp/data"
+check token-create 0 "$vigil" token create --data "$data" --role admin --name "cli test"
+admin="$(tail -n 1 "$tmp/out")"
+expect_grep token-alone-on-last-line "$tmp/out" '^vgl_[0-9a-f]{48}$'
+expect_grep token-details-on-stderr "$tmp/err" 'created token [0-9a-f]+ \(role admin'
+check token-sensor-needs-venue 2 "$vigil" token create --data "$data" --role sensor
+check token-bad-role 2 "$vigil" token create --data "$data" --role mayor
+check token-create-sensor 0 "$vigil" token create --data "$data" --role sensor --venue riverside-hall
+sensor="$(tail -n 1 "$tmp/out")"
+check token-list 0 "$vigil" token list --data "$data"
+expect_grep token-list-rows "$tmp/out" 'sensor +riverside-hall'
+if grep -q "$admin" "$tmp/out"; then failed=$((failed + 1)); echo "FAIL token-list shows a secret"; else passed=$((passed + 1)); fi
+check token-revoke-unknown 1 "$vigil" token revoke --data "$data" nosuchid
+
+"$vigil" serve --data "$data" --listen 127.0.0.1:0 >"$tmp/serve.out" 2>"$tmp/serve.err" &
+serve_pid=$!
+for _ in $(seq 100); do grep -q '^url: ' "$tmp/serve.out" && break; sleep 0.1; done
+url="$(sed -n 's/^url: //p' "$tmp/serve.out")"
+expect_grep serve-url "$tmp/serve.out" '^url: http://127\.0\.0\.1:[0-9]+/$'
+curl -s -o /dev/null -X PUT -H "Authorization: Bearer $admin" \
+  --data-binary @"$src/examples/concert-hall.geojson" "${url}api/v1/venues/riverside-hall"
+: >"$tmp/rec.ndjson"
+for i in 1 2 3 4 5; do
+  echo "{\"sensor\":\"lc-E1\",\"seq\":$i,\"ts\":\"2026-01-01T18:00:0${i}Z\",\"in\":2,\"out\":0}" >>"$tmp/rec.ndjson"
+done
+check replay 0 "$vigil" replay --url "$url" --token "$sensor" --venue riverside-hall "$tmp/rec.ndjson" --speed 0
+expect_grep replay-summary "$tmp/out" '^sent 5 readings: 5 accepted, 0 duplicates$'
+check replay-again 0 "$vigil" replay --url "$url" --token "$sensor" --venue riverside-hall "$tmp/rec.ndjson" --speed 0 --keep-times
+expect_grep replay-idempotent "$tmp/out" '^sent 5 readings: 0 accepted, 5 duplicates$'
+echo '{"sensor":"lc-E1","seq":"x"}' >"$tmp/bad.ndjson"
+check replay-bad-line 1 "$vigil" replay --url "$url" --token "$sensor" --venue riverside-hall "$tmp/bad.ndjson"
+expect_grep replay-bad-where "$tmp/err" 'bad.ndjson:1: reading.seq'
+check replay-wrong-token 1 "$vigil" replay --url "$url" --token vgl_wrong --venue riverside-hall "$tmp/rec.ndjson" --speed 0
+expect_grep replay-401 "$tmp/err" 'HTTP 401'
+kill -TERM "$serve_pid"
+wait "$serve_pid"
+serve_status=$?
+if [ "$serve_status" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL serve exit $serve_status on SIGTERM"; fi
+check audit-verify 0 "$vigil" audit verify --data "$data"
+expect_grep audit-ok "$tmp/out" '^OK [0-9]+ entries'
+# An attacker with the file can drop the guard triggers; the chain still tells.
+sqlite3 "$data/vigil.db" "DROP TRIGGER audit_no_update; UPDATE audit SET actor = 'someone else' WHERE seq = 2"
+check audit-tampered 1 "$vigil" audit verify --data "$data"
+expect_grep audit-names-entry "$tmp/out" 'entry 2'
+
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
