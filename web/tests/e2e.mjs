@@ -194,19 +194,27 @@ async function signIn(page, token) {
   await page.waitForSelector('#who:not([hidden])');
 }
 
-async function shot(page, name) {
+async function shot(page, name, { clip } = {}) {
   if (!opts.screenshots) return;
   fs.mkdirSync(opts.screenshots, { recursive: true });
   await page.evaluate(() => document.activeElement?.blur?.());
+  // clip: a selector; the screenshot is the page from the top down to the bottom of that element.
+  if (clip) {
+    const box = await page.evaluate((sel) => { const r = document.querySelector(sel).getBoundingClientRect(); return { bottom: r.bottom + window.scrollY }; }, clip);
+    const width = page.viewportSize().width;
+    await page.screenshot({ path: path.join(opts.screenshots, `${name}.png`), fullPage: true, clip: { x: 0, y: 0, width, height: Math.ceil(box.bottom + 16) } });
+    return;
+  }
   await page.screenshot({ path: path.join(opts.screenshots, `${name}.png`) });
 }
 
 const countOf = (page, zone) => page.$eval(`svg.plan text.zone-label[data-zone="${zone}"] .count`, (el) => el.textContent.replace(/[^0-9]/g, ''));
 
 // ---------- the checks ----------
-check('tokens', 'vigil token create makes admin, operator, viewer and sensor tokens', async () => {
+check('tokens', 'vigil token create makes admin, analyst, operator, viewer and sensor tokens', async () => {
   t.dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-e2e-'));
   t.tokens.admin = createToken('admin');
+  t.tokens.analyst = createToken('analyst');
   for (const role of ['operator', 'viewer', 'sensor']) {
     try {
       t.tokens[role] = createToken(role, VENUE);
@@ -428,6 +436,184 @@ check('resolve', 'operator resolves an alert with a note on the alerts page', as
   expect(a?.state === 'resolved', `the server has the alert as ${a?.state}`);
 }, { needs: ['viewer'] });
 
+// A CAP 1.2 time: numeric offset, no fraction (2026-11-26T20:00:00-00:00).
+const capTime = (ms) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, '-00:00');
+
+check('warning', 'analyst posts a CAP warning; the operator sees the match with its specificity parts and acknowledges it with an action', async () => {
+  // A gathering tonight, and a warning for a 600 m circle around the hall's origin over its evening.
+  const start = Date.now() + 3600_000;
+  const end = start + 3 * 3600_000;
+  const g = await api('POST', '/gatherings', t.tokens.admin, { id: 'e2e-tonight', venue: VENUE, name: 'Late concert (e2e)',
+    starts_at: new Date(start).toISOString(), ends_at: new Date(end).toISOString(), expected_attendance: 4000, kind: 'concert' });
+  expect(g.status === 201 || g.status === 200, `POST /gatherings answered ${g.status}: ${JSON.stringify(g.json)}`);
+  const { origin } = JSON.parse(fs.readFileSync(VENUE_FILE, 'utf8')).vigil;
+  const ident = `e2e-${Date.now()}`;
+  const cap = `<?xml version="1.0" encoding="UTF-8"?>
+<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">
+  <identifier>${ident}</identifier>
+  <sender>e2e@vigil.test</sender>
+  <sent>${capTime(Date.now())}</sent>
+  <status>Actual</status>
+  <msgType>Alert</msgType>
+  <scope>Public</scope>
+  <info>
+    <category>Security</category>
+    <event>Threat to a concert</event>
+    <urgency>Expected</urgency>
+    <severity>Severe</severity>
+    <certainty>Likely</certainty>
+    <onset>${capTime(start - 1800_000)}</onset>
+    <expires>${capTime(end + 1800_000)}</expires>
+    <headline>E2E: threat against a concert at Riverside Hall tonight</headline>
+    <description>A credible threat against a concert hall crowd this evening.</description>
+    <area><areaDesc>Riverside Hall</areaDesc><circle>${origin.lat},${origin.lon} 0.6</circle></area>
+  </info>
+</alert>`;
+  // The analyst posts it through the Warnings view (the form sends application/cap+xml).
+  const analyst = await newPage();
+  await signIn(analyst, t.tokens.analyst);
+  await analyst.goto(`${t.url}#/warnings`);
+  await analyst.waitForSelector('details.card summary');
+  await analyst.click('details.card summary');
+  await analyst.fill('#cap-text', cap);
+  await analyst.click('details.card button[type=submit]');
+  await analyst.waitForFunction(() => /Warning accepted|rejected/.test(document.querySelector('details.card [role=status]')?.textContent || ''));
+  const said = await analyst.textContent('details.card [role=status]');
+  expect(/Warning accepted/.test(said), `posting the CAP document: ${said}`);
+  await analyst.context().close();
+  const list = await api('GET', '/warnings', t.tokens.operator);
+  const w = (list.json?.warnings || []).find((x) => x.identifier === ident);
+  expect(w, `GET /warnings (operator) does not list the warning: ${JSON.stringify(list.json).slice(0, 300)}`);
+  const m = (w.matches || []).find((x) => x.gathering === 'e2e-tonight');
+  expect(m && m.state === 'pending', `the warning has no pending match to e2e-tonight: ${JSON.stringify(w.matches).slice(0, 300)}`);
+  t.warning = w;
+
+  // The operator sees it in the list and in the warning's page with its specificity and parts.
+  const page = t.page;
+  await page.goto(`${t.url}#/warnings`);
+  await page.waitForSelector(`tr[data-warning="${w.id}"] a`);
+  await page.click(`tr[data-warning="${w.id}"] a`);
+  const li = `li.match[data-gathering="e2e-tonight"]`;
+  await page.waitForSelector(`${li} .spec`);
+  const spec = await page.getAttribute(`${li} .spec`, 'aria-label');
+  expect(spec.includes(m.specificity.score.toFixed(2)), `the match shows "${spec}", the server's score is ${m.specificity.score}`);
+  const parts = await page.$$eval(`${li} table.parts tbody th`, (els) => els.map((e) => e.textContent));
+  for (const part of ['place', 'time', 'target', 'certainty', 'urgency', 'severity']) expect(parts.includes(part), `the parts table has no ${part}: ${parts.join(', ')}`);
+  await shot(page, 'warning-match', { clip: 'main' });
+
+  // Acknowledge: "no action" without a note is refused, then "added screening" with a note.
+  await page.click(`${li} button.ack-match`);
+  await page.waitForSelector('#dialog[open] select');
+  await page.selectOption('#dialog select', 'no_action');
+  await page.click('#dialog button[type=submit]');
+  await page.waitForFunction(() => /note/i.test(document.querySelector('#dialog .form-error')?.textContent || ''));
+  await page.selectOption('#dialog select', 'added_screening');
+  await page.fill('#dialog textarea', 'e2e: bag checks at every entrance');
+  await page.click('#dialog button[type=submit]');
+  await page.waitForSelector('#dialog[open]', { state: 'detached' });
+  await page.waitForSelector(`${li}[data-state="acknowledged"]`);
+  const shown = await page.textContent(li);
+  expect(/added screening/.test(shown), `the match does not show the action: ${shown}`);
+  const after = await api('GET', `/warnings/${encodeURIComponent(w.id)}`, t.tokens.operator);
+  const ma = (after.json?.matches || []).find((x) => x.gathering === 'e2e-tonight');
+  expect(ma?.state === 'acknowledged' && ma.action === 'added_screening' && ma.note === 'e2e: bag checks at every entrance' && ma.acknowledged_by,
+    `the server has the match as ${JSON.stringify(ma && { state: ma.state, action: ma.action, note: ma.note, by: ma.acknowledged_by })}`);
+  return `specificity ${m.specificity.score.toFixed(2)}`;
+}, { needs: ['signin'] });
+
+// The exit egress.zones recommends for the most people: each zone's people go to its first recommended exit.
+function busiestExit(eg, zones) {
+  const people = {};
+  for (const [zid, exits] of Object.entries(eg.zones || {})) {
+    if (exits?.length) people[exits[0]] = (people[exits[0]] || 0) + (zones?.[zid]?.occupancy || 0);
+  }
+  return Object.entries(people).sort((a, b) => b[1] - a[1])[0];
+}
+
+check('incident', 'operator blocks the exit recommended for the most people; the egress estimate and recommended exits change; closing it restores them', async () => {
+  // People in zones (earlier checks and these) so that the estimate exists.
+  await telemetry([{ sensor: 'zc-pit', count: 400 }]);
+  let st;
+  const until = Date.now() + 8000;
+  for (;;) {
+    st = (await api('GET', `/venues/${VENUE}/state`, t.tokens.operator)).json;
+    if (st?.egress?.time_s > 0 && Object.keys(st.egress.zones || {}).length && busiestExit(st.egress, st.zones)?.[1] > 0) break;
+    if (Date.now() > until) throw new CheckError(`no egress estimate with recommended exits within 8 s: ${JSON.stringify(st?.egress)?.slice(0, 300)}`);
+    await sleep(200);
+  }
+  const [exit, people] = busiestExit(st.egress, st.zones);
+  const before = st.egress;
+  const zonesUsing = Object.entries(before.zones).filter(([, x]) => x.includes(exit)).map(([z]) => z);
+  const page = t.page;
+  await page.goto(`${t.url}#/venue/${VENUE}`);
+  await page.waitForSelector('#report-exit-blocked');
+  const figure = () => page.textContent('.egress .figure');
+  await page.waitForFunction(() => /\d/.test(document.querySelector('.egress .figure')?.textContent || ''));
+  const shownBefore = await figure();
+  const recBefore = await page.textContent(`.zones-table tr[data-zone="${zonesUsing[0]}"] td:last-child`);
+  expect(recBefore.split(', ').includes(exit), `the zones table recommends "${recBefore}" for ${zonesUsing[0]}, the server ${before.zones[zonesUsing[0]]}`);
+
+  await page.click('#report-exit-blocked');
+  await page.waitForSelector('#dialog[open] select');
+  const options = await page.$$eval('#dialog select option', (o) => o.map((x) => x.value));
+  expect(options.includes(exit), `the exit list does not offer ${exit}: ${options.join(', ')}`);
+  await page.selectOption('#dialog select', exit);
+  await page.fill('#dialog textarea', `e2e: ${exit} blocked by a delivery van`);
+  await page.click('#dialog button[type=submit]');
+  await page.waitForSelector('#dialog[open]', { state: 'detached' });
+  await page.waitForSelector('.incident-log li.open button.close-incident');
+  await page.waitForFunction(({ z, x }) => {
+    const rec = document.querySelector(`.zones-table tr[data-zone="${z}"] td:last-child`)?.textContent || '';
+    return rec !== '–' && !rec.split(', ').includes(x);
+  }, { z: zonesUsing[0], x: exit }, { timeout: 5000 })
+    .catch(async () => { throw new CheckError(`${zonesUsing[0]} is still recommended "${await page.textContent(`.zones-table tr[data-zone="${zonesUsing[0]}"] td:last-child`)}" with ${exit} blocked`); });
+  const after = (await api('GET', `/venues/${VENUE}/state`, t.tokens.operator)).json.egress;
+  expect(after.time_s !== before.time_s, `the server's egress time did not change (${before.time_s} s)`);
+  expect(!Object.values(after.zones).some((x) => x.includes(exit)), `the server still recommends ${exit}`);
+  await page.waitForFunction((was) => { const f = document.querySelector('.egress .figure')?.textContent; return f && f !== was; }, shownBefore, { timeout: 5000 })
+    .catch(async () => { throw new CheckError(`the egress figure still says "${await figure()}"`); });
+  const shownAfter = await figure();
+  const incs = (await api('GET', `/venues/${VENUE}/incidents`, t.tokens.operator)).json?.incidents || [];
+  const inc = incs.find((i) => i.kind === 'exit_blocked' && i.exit === exit && !i.closed_at);
+  expect(inc, `GET /incidents has no open exit_blocked incident at ${exit}`);
+  // The plan of the blocked exit's level, the egress card and the incident, in one picture.
+  const exitLevel = JSON.parse(fs.readFileSync(VENUE_FILE, 'utf8')).features.find((f) => f.properties.id === exit)?.properties.level ?? 0;
+  await page.click(`.level-bar button[data-level="${exitLevel}"]`);
+  await page.waitForSelector(`.plan-box[data-level="${exitLevel}"]`);
+  await shot(page, 'venue-exit-blocked', { clip: '.venue-grid' });
+  await page.click('.level-bar button[data-level="0"]');
+
+  // Close it: the exit is recommended again.
+  await page.click(`.incident-log li[data-incident="${inc.id}"] button.close-incident`);
+  await page.waitForSelector('#dialog[open] textarea');
+  await page.fill('#dialog textarea', 'e2e: van moved');
+  await page.click('#dialog button[type=submit]');
+  await page.waitForSelector('#dialog[open]', { state: 'detached' });
+  await page.waitForSelector(`.incident-log li.closed[data-incident="${inc.id}"]`);
+  await page.waitForFunction(({ z, x }) => (document.querySelector(`.zones-table tr[data-zone="${z}"] td:last-child`)?.textContent || '').split(', ').includes(x),
+    { z: zonesUsing[0], x: exit }, { timeout: 5000 })
+    .catch(() => { throw new CheckError(`${exit} is not recommended again for ${zonesUsing[0]} after closing the incident`); });
+  return `${exit} (${people} people): ${shownBefore} → ${shownAfter}`;
+}, { needs: ['live'] });
+
+check('evacuation', 'operator starts an evacuation: the venue says so; closing it ends it', async () => {
+  const page = t.page;
+  await page.click('#report-evacuation');
+  await page.waitForSelector('#dialog[open] textarea');
+  await page.fill('#dialog textarea', 'e2e: drill');
+  await page.click('#dialog button[type=submit]');
+  await page.waitForSelector('#dialog[open]', { state: 'detached' });
+  await page.waitForSelector('.evacuation:not([hidden])', { timeout: 5000 }).catch(() => { throw new CheckError('the venue view does not say an evacuation is in progress'); });
+  const st = (await api('GET', `/venues/${VENUE}/state`, t.tokens.operator)).json;
+  expect(st.evacuation === true, `the state has evacuation ${st.evacuation}`);
+  await page.click('.incident-log li.open button.close-incident');
+  await page.waitForSelector('#dialog[open] textarea');
+  await page.fill('#dialog textarea', 'e2e: drill over');
+  await page.click('#dialog button[type=submit]');
+  await page.waitForSelector('#dialog[open]', { state: 'detached' });
+  await page.waitForSelector('.evacuation[hidden]', { state: 'attached', timeout: 5000 }).catch(() => { throw new CheckError('the evacuation notice stays after closing it'); });
+}, { needs: ['incident'] });
+
 check('pages', 'warnings, timeline and simulation pages render (or say the server does not offer them yet)', async () => {
   const page = t.page;
   await page.goto(`${t.url}#/venues`);
@@ -448,6 +634,7 @@ check('pages', 'warnings, timeline and simulation pages render (or say the serve
         const detail = await page.textContent('main');
         expect(!/failed to load/i.test(detail), `#/timeline/ID: ${detail.slice(0, 200)}`);
         if (/not available on this server yet/.test(detail)) t.notes.push('#/timeline/ID: the server does not offer it yet');
+        else await shot(page, 'timeline-gathering', { clip: 'main' });
       }
     }
   }

@@ -47,14 +47,31 @@ async function timeline(body, ctx, gid) {
   }
   const tz = t.venue ? await ctx.venueZone(t.venue) : undefined;
   const entries = t.entries || t.events || t.timeline || [];
-  const stats = t.stats || t.figures || null;
+  const gname = t.name || t.gathering?.name || gid;
+  // time_to_acknowledge: { warnings: {count, median_s, max_s}, alerts: {...}, by_person: { who: {...} } }
+  const tta = t.time_to_acknowledge || null;
+  const ttaText = (x) => (x && x.count ? `${fmtInt(x.count)} acknowledged, median ${fmtDuration(x.median_s)}, longest ${fmtDuration(x.max_s)}` : 'none acknowledged');
+  const detailText = (d) => {
+    if (!d || typeof d !== 'object') return '';
+    const bits = [];
+    for (const k of ['kind', 'exit', 'posture', 'action', 'rule', 'zone', 'gathering']) if (typeof d[k] === 'string' && d[k]) bits.push(`${humanise(k)} ${d[k]}`);
+    if (typeof d.specificity === 'number') bits.push(`specificity ${d.specificity.toFixed(2)}`);
+    if (typeof d.note === 'string' && d.note) bits.push(`“${d.note}”`);
+    return bits.join(', ');
+  };
   replace(body,
-    h('section.card', h('h2.card-title', t.name || gid),
-      stats ? h('dl.facts', Object.entries(stats).map(([k, v]) => [h('dt', humanise(k)), h('dd', /_s$/.test(k) ? fmtDuration(v) : String(v))])) : null,
+    h('section.card', h('h2.card-title', gname),
+      t.gathering?.starts_at ? h('p.muted', `${fmtTime(t.gathering.starts_at, tz, { date: true })} – ${fmtTime(t.gathering.ends_at, tz, { date: true })}`) : null,
+      tta ? h('dl.facts',
+        h('dt', 'Warnings: time to acknowledge'), h('dd', ttaText(tta.warnings)),
+        h('dt', 'Alerts: time to acknowledge'), h('dd', ttaText(tta.alerts)),
+        Object.entries(tta.by_person || {}).map(([who, x]) => [h('dt', who), h('dd', ttaText(x))]))
+        : t.stats ? h('dl.facts', Object.entries(t.stats).map(([k, v]) => [h('dt', humanise(k)), h('dd', /_s$/.test(k) ? fmtDuration(v) : String(v))])) : null,
       entries.length ? h('ol.timeline', entries.map((e) => h('li',
         h('time', { datetime: e.at || e.time }, fmtTime(e.at || e.time, tz, { date: true })), ' ',
-        h('strong', humanise(e.kind || e.type)), ' ',
-        e.summary || e.message || e.note || '', e.by || e.actor ? h('span.muted', ` – ${e.by || e.actor}`) : null)))
+        h('strong', humanise(e.kind || e.type || e.action)), ' ',
+        e.subject ? h('code', e.subject) : '', ' ',
+        e.summary || e.message || e.note || detailText(e.detail), e.by || e.actor ? h('span.muted', ` – ${e.by || e.actor}`) : null)))
         : h('p.empty', 'Nothing recorded for this gathering yet.')));
   return null;
 }

@@ -43,6 +43,7 @@ export async function mount(root, ctx, id) {
   const alertsBox = h('div', h('p.muted', 'Loading alerts…'));
   const postureBox = h('div');
   const incidentsBox = h('div');
+  const evacEl = h('p.evacuation', { role: 'status', hidden: true }, h('strong', 'Evacuation in progress'), ' – routes and the estimate are for everyone leaving now.');
   const incidentLog = h('ul.incident-log');
   const zonesBody = h('tbody');
   const sensorsBox = h('div');
@@ -61,7 +62,7 @@ export async function mount(root, ctx, id) {
           h('section.card.summary-card', { 'aria-labelledby': 'pos-h' }, h('h2#pos-h.card-title', 'Posture'), postureEl, postureBox),
           h('section.card.summary-card.egress-card', { 'aria-labelledby': 'egr-h' }, h('h2#egr-h.card-title', 'Egress now'), egressBox)),
         h('section.card', { 'aria-labelledby': 'al-h' }, h('h2#al-h.card-title', 'Alerts at this venue'), alertsBox),
-        h('section.card', { 'aria-labelledby': 'inc-h' }, h('h2#inc-h.card-title', 'Incidents'), incidentsBox, incidentLog))),
+        h('section.card', { 'aria-labelledby': 'inc-h' }, h('h2#inc-h.card-title', 'Incidents'), evacEl, incidentsBox, incidentLog))),
     h('section.card', { 'aria-labelledby': 'zt-h' }, h('h2#zt-h.card-title', 'Zones'),
       h('div.table-wrap', h('table.table.zones-table',
         h('thead', h('tr', ['Zone', 'Level', 'People', 'Capacity', '% of capacity', 'Density /m²', 'Service', 'Trend', 'Recommended exits']
@@ -133,6 +134,7 @@ export async function mount(root, ctx, id) {
       tr.classList.toggle('over', (z?.capacity_pct ?? 0) >= 100);
       tr.classList.toggle('near', (z?.capacity_pct ?? 0) >= 90 && (z?.capacity_pct ?? 0) < 100);
     }
+    evacEl.hidden = !st.evacuation;
     renderEgress(st.egress);
     renderSensors(st.sensors || {});
   }
@@ -210,6 +212,45 @@ export async function mount(root, ctx, id) {
   }
 
   // ---- incidents ----
+  // The list comes from GET /venues/{id}/incidents (open ones first, with Close… for operators),
+  // reloaded when an `incident` event arrives on the stream and after each report or close.
+  const incidentWhat = (inc) => `${humanise(inc.kind)}${inc.exit ? ` at ${inc.exit}` : ''}${inc.level !== undefined && inc.kind === 'hazard' ? ` (level ${inc.level})` : ''}`;
+  let incidentsSeq = 0;
+  async function loadIncidents() {
+    const seq = ++incidentsSeq;
+    let list;
+    try {
+      list = (await ctx.api.get(`/venues/${enc}/incidents`)).incidents || [];
+    } catch (e) {
+      if (seq === incidentsSeq) replace(incidentLog, e.notAvailable ? null : h('li', notice('error', 'Could not load the incidents.', e.reason || e.message)));
+      return;
+    }
+    if (seq !== incidentsSeq) return;
+    const open = list.filter((i) => !i.closed_at).reverse();
+    const closed = list.filter((i) => i.closed_at).slice(-5).reverse();
+    replace(incidentLog, [...open, ...closed].map((inc) => h('li', { 'data-incident': inc.id, class: inc.closed_at ? 'closed' : 'open' },
+      h('time', { datetime: inc.at || '' }, fmtTime(inc.at, tz)), ' ', h('strong', incidentWhat(inc)),
+      inc.note ? `: ${inc.note}` : '', inc.by ? h('span.muted', ` – ${inc.by}`) : null,
+      inc.closed_at ? h('span.muted', ` · closed ${fmtTime(inc.closed_at, tz)}${inc.closed_by ? ` by ${inc.closed_by}` : ''}${inc.close_note ? `: ${inc.close_note}` : ''}`)
+        : can.incidents ? [' ', h('button.btn.btn-small.close-incident', { type: 'button', onclick: () => formDialog({
+          title: 'Close incident',
+          intro: `${incidentWhat(inc)}${inc.note ? `: ${inc.note}` : ''}. Routing guidance and the egress estimate are recomputed without it.`,
+          fields: [{ name: 'note', label: 'Note', kind: 'textarea', required: true }],
+          confirm: 'Close incident',
+          onSubmit: async (v) => {
+            const r = await ctx.api.post(`/venues/${enc}/incidents/${encodeURIComponent(inc.id)}/close`, { note: v.note });
+            afterIncident(r);
+          },
+        }) }, 'Close…')] : null)));
+    if (!list.length) incidentLog.append(h('li.muted', 'No incidents reported.'));
+  }
+  // The answer of a report or close carries the recomputed estimate: show it at once.
+  function afterIncident(r) {
+    if (r?.egress && state) applyState({ ...state, egress: r.egress, evacuation: r.incident?.kind === 'evacuation' ? true : state.evacuation });
+    loadIncidents();
+    poll();
+  }
+  loadIncidents();
   (async () => {
     if (!can.incidents) {
       replace(incidentsBox, h('p.muted', 'Your role can see incidents but not report them.'));
@@ -225,8 +266,9 @@ export async function mount(root, ctx, id) {
       replace(incidentsBox, notAvailable('Incident reporting (blocked exit, hazard, evacuation)'));
       return;
     }
-    const exitOpts = (doc.features || []).filter((f) => f.properties?.kind === 'exit' || f.properties?.kind === 'door')
-      .map((f) => [f.properties.id, `${f.properties.id}${f.properties.name ? ` – ${f.properties.name}` : ''}`]);
+    const byKind = (k) => (doc.features || []).filter((f) => f.properties?.kind === k)
+      .map((f) => [f.properties.id, `${f.properties.id}${f.properties.name ? ` – ${f.properties.name}` : ''}${k === 'door' ? ' (door)' : ''}`]);
+    const exitOpts = [...byKind('exit'), ...byKind('door')];
     const zoneOpts = zoneFeatures.map((f) => [f.properties.id, f.properties.name || f.properties.id]);
     const report = (kind) => formDialog({
       title: { exit_blocked: 'Report a blocked exit', hazard: 'Report a hazard', evacuation: 'Start an evacuation' }[kind],
@@ -241,14 +283,18 @@ export async function mount(root, ctx, id) {
       onSubmit: async (v) => {
         const body = { kind, note: v.note };
         if (v.exit) body.exit = v.exit;
-        if (v.zone) body.polygon = zoneFeatures.find((f) => f.properties.id === v.zone)?.geometry.coordinates[0];
-        await ctx.api.post(`/venues/${enc}/incidents`, body);
+        if (v.zone) {
+          const zf = zoneFeatures.find((f) => f.properties.id === v.zone);
+          body.polygon = zf?.geometry.coordinates[0];
+          body.level = zf?.properties.level ?? 0;
+        }
+        afterIncident(await ctx.api.post(`/venues/${enc}/incidents`, body));
       },
     });
     replace(incidentsBox, h('div.button-row',
-      h('button.btn', { type: 'button', onclick: () => report('exit_blocked') }, 'Blocked exit…'),
-      h('button.btn', { type: 'button', onclick: () => report('hazard') }, 'Hazard…'),
-      h('button.btn.btn-danger', { type: 'button', onclick: () => report('evacuation') }, 'Evacuation…')));
+      h('button.btn#report-exit-blocked', { type: 'button', onclick: () => report('exit_blocked') }, 'Blocked exit…'),
+      h('button.btn#report-hazard', { type: 'button', onclick: () => report('hazard') }, 'Hazard…'),
+      h('button.btn.btn-danger#report-evacuation', { type: 'button', onclick: () => report('evacuation') }, 'Evacuation…')));
   })();
 
   // ---- live ----
@@ -269,10 +315,7 @@ export async function mount(root, ctx, id) {
     on: {
       state: applyState,
       alert: () => { loadAlerts(); ctx.refreshBanner(); },
-      incident: (inc) => {
-        incidentLog.prepend(h('li', h('time', { datetime: inc.at || inc.created_at || '' }, fmtTime(inc.at || inc.created_at, tz)), ' ',
-          h('strong', humanise(inc.kind)), inc.exit ? ` at ${inc.exit}` : '', inc.note ? `: ${inc.note}` : ''));
-      },
+      incident: () => loadIncidents(),
       warning: () => ctx.refreshBanner(),
     },
     onStatus: (st) => {

@@ -7,8 +7,10 @@ import { formDialog, notAvailable } from '../ui.mjs';
 
 export const title = 'Warnings';
 
-const ACTIONS = [['raised_posture', 'Raised posture'], ['extra_screening', 'Extra screening'], ['informed_staff', 'Informed staff'],
-  ['cancelled', 'Cancelled the gathering'], ['no_action', 'No action needed'], ['other', 'Other (say in the note)']];
+// The actions the server accepts (POST /warnings/{id}/matches/{gathering}/ack); no_action and other need a note.
+const ACTIONS = [['raised_posture', 'Raised posture'], ['added_screening', 'Added screening'],
+  ['cancelled', 'Cancelled the gathering'], ['no_action', 'No action needed (say why)'], ['other', 'Other (say what)']];
+const NOTE_NEEDED = new Set(['no_action', 'other']);
 
 // The server's warning objects may carry the CAP fields at the top or in a `cap` member (the
 // parsed CAP alert: identifier, sender, sent, status, msgType, info[] with event, headline,
@@ -43,14 +45,15 @@ export async function mount(root, ctx, id) {
   replace(body,
     ctx.who?.can?.warnings_post ? postForm(ctx) : null,
     warnings.length ? h('table.table',
-      h('thead', h('tr', ['Warning', 'Sent', 'Expires', 'Matches', 'Highest specificity', 'Unacknowledged'].map((t) => h('th', { scope: 'col' }, t)))),
-      h('tbody', warnings.map((w) => h('tr',
+      h('thead', h('tr', ['Warning', 'Sent', 'State', 'Matches', 'Highest specificity', 'Unacknowledged'].map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', warnings.map((w) => h('tr', { 'data-warning': w.id },
         h('th', { scope: 'row' }, h('a', { href: `#/warnings/${encodeURIComponent(w.id)}` }, wTitle(w))),
         h('td', fmtTime(wSent(w), undefined, { date: true })),
-        h('td', fmtTime(wExpires(w), undefined, { date: true })),
+        // The list carries no CAP body (so no expiry): the warning's state (active, updated, cancelled).
+        h('td', w.state ? humanise(w.state) : fmtTime(wExpires(w), undefined, { date: true })),
         h('td.num', String(w.matches?.length ?? w.match_count ?? '–')),
         h('td', specificityBar(w.max_specificity ?? (w.matches?.length ? Math.max(...w.matches.map((m) => specScore(m) ?? 0)) : null))),
-        h('td.num', String(w.unacknowledged ?? (w.matches ? w.matches.filter((m) => !ackOf(m)).length : '–')))))))
+        h('td.num', String(w.unacknowledged ?? (w.matches ? w.matches.filter((m) => (m.state ? m.state === 'pending' : !ackOf(m))).length : '–')))))))
       : h('p.empty', 'No warnings received.'));
   return null;
 }
@@ -65,12 +68,19 @@ async function detail(body, ctx, id) {
   }
   const matches = w.matches || [];
   const can = ctx.who?.can || {};
+  // Gathering names for the matches (ids when the list cannot be read).
+  const names = new Map();
+  try {
+    for (const g of (await ctx.api.get('/gatherings')).gatherings || []) names.set(g.id, g.name);
+  } catch { /* ids only */ }
+  const gName = (m) => m.gathering_name || names.get(m.gathering) || m.gathering;
   replace(body,
     h('section.card', h('h2.card-title', wTitle(w)),
       h('dl.facts', [['Event', w.event || info0(w).event], ['Sender', w.sender || capOf(w).sender], ['Sent', wSent(w) && fmtTime(wSent(w), undefined, { date: true })],
         ['Expires', wExpires(w) && fmtTime(wExpires(w), undefined, { date: true })],
         ['Urgency', w.urgency || info0(w).urgency], ['Severity', w.severity || info0(w).severity], ['Certainty', w.certainty || info0(w).certainty],
-        ['Status', w.status || capOf(w).status], ['Message type', w.msg_type || capOf(w).msgType]]
+        ['Status', w.status || capOf(w).status], ['Message type', w.msg_type || capOf(w).msgType],
+        ['State', w.state && `${humanise(w.state)}${w.superseded_by ? ` (by ${w.superseded_by})` : ''}`], ['Received', w.received_at && `${fmtTime(w.received_at, undefined, { date: true })}${w.received_by ? ` from ${w.received_by}` : ''}`]]
         .filter(([, v]) => v).map(([k, v]) => [h('dt', k), h('dd', String(v))])),
       (w.description || info0(w).description) ? h('p', w.description || info0(w).description) : null,
       info0(w).instruction ? h('p', h('strong', 'Instruction: '), info0(w).instruction) : null),
@@ -78,22 +88,23 @@ async function detail(body, ctx, id) {
       matches.length ? h('ul.match-list', matches.map((m) => {
         const ack = ackOf(m);
         const parts = specParts(m);
-        return h('li.match',
-          h('div.match-head', h('strong', m.gathering_name || m.gathering), m.venue ? ` at ${m.venue}` : '', ' ', specificityBar(specScore(m))),
+        return h('li.match', { 'data-gathering': m.gathering, 'data-state': m.state || '' },
+          h('div.match-head', h('strong', gName(m)), m.venue ? ` at ${m.venue}` : '', ' ', specificityBar(specScore(m)), ' ', m.state ? h(`span.badge.match-${m.state}`, humanise(m.state)) : null),
           parts.length ? h('table.table.parts', h('caption.visually-hidden', 'How specific the match is'),
             h('thead', h('tr', h('th', { scope: 'col' }, 'Part'), h('th.num', { scope: 'col' }, 'Score'), h('th.num', { scope: 'col' }, 'Weight'), h('th', { scope: 'col' }, 'Why'))),
             h('tbody', parts.map(([name, score, why, weight]) => h('tr', h('th', { scope: 'row' }, humanise(name)), h('td.num', fmt2(score)), h('td.num', weight === undefined ? '–' : fmt2(weight)), h('td', why))))) : null,
           ack ? h('p.muted', `Acknowledged by ${ack.by || ack.acknowledged_by || '?'} at ${fmtTime(ack.at || ack.acknowledged_at, undefined, { date: true })}: ${humanise(ack.action)}${ack.note ? ` – ${ack.note}` : ''}`)
-            : can.acknowledge ? h('button.btn.btn-primary', { type: 'button', onclick: () => formDialog({
-              title: 'Acknowledge warning match', intro: `${wTitle(w)} → ${m.gathering_name || m.gathering}`,
+            : can.acknowledge && (!m.state || m.state === 'pending') ? h('button.btn.btn-primary.ack-match', { type: 'button', onclick: () => formDialog({
+              title: 'Acknowledge warning match', intro: `${wTitle(w)} → ${gName(m)}`,
               fields: [{ name: 'action', label: 'Action taken', kind: 'select', options: ACTIONS, required: true },
-                { name: 'note', label: 'Note', kind: 'textarea', required: true }],
+                { name: 'note', label: 'Note', kind: 'textarea', hint: 'Required with "no action" and "other": say why.' }],
               confirm: 'Acknowledge',
               onSubmit: async (v) => {
+                if (NOTE_NEEDED.has(v.action) && !String(v.note || '').trim()) throw Object.assign(new Error('note required'), { reason: 'Say why in the note (required with this action).', details: 'note: required' });
                 await ctx.api.post(`/warnings/${encodeURIComponent(id)}/matches/${encodeURIComponent(m.gathering)}/ack`, v);
                 detail(body, ctx, id);
               },
-            }) }, 'Acknowledge with action…') : h('p', h('span.badge.state-firing', 'Not acknowledged')));
+            }) }, 'Acknowledge with action…') : (!m.state || m.state === 'pending') ? h('p', h('span.badge.state-firing', 'Not acknowledged')) : null);
       })) : h('p.empty', 'No gathering matches this warning.')));
   return null;
 }
