@@ -164,7 +164,7 @@ class MqttTest : public ::testing::Test {
   void TearDown() override {
     app_.reset();
     broker_.reset();
-    std::filesystem::remove_all(dir_);
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
   }
 
   HttpResponse call(const std::string& method, const std::string& target,
