@@ -129,6 +129,7 @@ Result<std::unique_ptr<ServerApp>> ServerApp::start(const ServeConfig& config,
   ro.web_root = config.web_root.empty() ? default_web_root() : config.web_root;
   ro.log = impl->log;
   ro.metrics = impl->metrics;
+  ro.serve_metrics = config.metrics_listen.empty();  // else on its own listener only
   if (ro.web_root.empty()) impl->log(server::LogLevel::warn, "no dashboard: web root not found");
   server::Router router;
   add_routes(router, *impl->service, ro);
@@ -173,13 +174,17 @@ Result<std::unique_ptr<ServerApp>> ServerApp::start(const ServeConfig& config,
 void ServerApp::stop() {
   if (!impl_ || impl_->stopped) return;
   impl_->stopped = true;
-  impl_->mqtt.reset();
+  // No new input: MQTT and HTTP stop first (requests in flight finish).
+  if (impl_->mqtt) impl_->mqtt->stop();
   if (impl_->http) impl_->http->stop();
   if (impl_->service) impl_->service->stop();
+  // The store commits what is pending (its callbacks still reach the service and the MQTT
+  // ingest, so both outlive it) and signs a checkpoint.
+  impl_->store.reset();
   if (impl_->webhooks) impl_->webhooks->drain(std::chrono::seconds(2));
+  impl_->mqtt.reset();
   impl_->service.reset();
   impl_->webhooks.reset();
-  impl_->store.reset();  // commits what is pending and signs a checkpoint
 }
 
 std::string ServerApp::url() const {

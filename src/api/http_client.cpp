@@ -204,7 +204,7 @@ Result<Url> parse_url(std::string_view text) {
   const auto slash = rest.find_first_of("/?");
   std::string_view authority = rest.substr(0, slash);
   url.target = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
-  if (url.target.front() == '?') url.target.insert(0, "/");
+  if (url.target.front() == '?') url.target = "/" + url.target;
   if (authority.find('@') != std::string_view::npos) {
     return unexpected(Error{std::string(text), "credentials in the URL are not supported"});
   }

@@ -75,11 +75,14 @@ struct MqttIngest::Impl {
 
 MqttIngest::MqttIngest(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-MqttIngest::~MqttIngest() {
+MqttIngest::~MqttIngest() { stop(); }
+
+void MqttIngest::stop() {
   if (!impl_ || !impl_->client) return;
   mosquitto_disconnect(impl_->client);
   mosquitto_loop_stop(impl_->client, true);
   mosquitto_destroy(impl_->client);
+  impl_->client = nullptr;
 }
 
 bool MqttIngest::connected() const { return impl_->connected.load(); }

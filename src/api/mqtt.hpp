@@ -43,7 +43,11 @@ class MqttIngest {
   static Result<std::unique_ptr<MqttIngest>> start(
       Service& service, server::MetricsRegistry& metrics,
       std::function<void(server::LogLevel, std::string_view)> log, MqttOptions options);
-  ~MqttIngest();  // disconnects and stops the network thread
+  ~MqttIngest();  // stop()s
+  // Disconnects and stops the network thread: no more readings come in. Readings already handed
+  // to the service may still complete (their callbacks use this object: keep it alive until the
+  // store has flushed). Idempotent.
+  void stop();
   MqttIngest(const MqttIngest&) = delete;
   MqttIngest& operator=(const MqttIngest&) = delete;
 

@@ -109,9 +109,7 @@ class Guard : public std::enable_shared_from_this<Guard> {
                                req.remote, token_id.empty() ? "" : " token ", token_id, why));
     }
     if (options_.metrics) {
-      // The registry is shared with the server, which records into it too.
-      auto& m = const_cast<server::MetricsRegistry&>(*options_.metrics);  // NOLINT
-      m.counter("vigil_http_denied_total", "Requests denied (401, 403)", {"status"})
+      options_.metrics->counter("vigil_http_denied_total", "Requests denied (401, 403)", {"status"})
           .with({std::to_string(status)})
           .inc();
     }
@@ -131,7 +129,9 @@ void add_routes(server::Router& router, Service& service, const RouteOptions& op
   router.add_sync("GET", "/healthz", [](const Request&, const PathParams&) {
     return Response::json(200, R"({"status":"ok"})");
   });
-  if (options.metrics) router.add("GET", "/metrics", server::metrics_handler(options.metrics));
+  if (options.metrics && options.serve_metrics) {
+    router.add("GET", "/metrics", server::metrics_handler(options.metrics));
+  }
 
   router.add("GET", v1 + "/whoami",
              guard->sync(Action::identify, no_venue(), [](const Principal& who, const Request&,

@@ -17,8 +17,10 @@ namespace vigil::api {
 struct RouteOptions {
   // The dashboard (web/) served at `/`; empty: no dashboard.
   std::filesystem::path web_root;
-  // Served at GET /metrics when set (without a token, as Prometheus scrapes it).
-  std::shared_ptr<const server::MetricsRegistry> metrics;
+  // Where denied requests are counted; also served at GET /metrics (without a token, as
+  // Prometheus scrapes it) when `serve_metrics`.
+  std::shared_ptr<server::MetricsRegistry> metrics;
+  bool serve_metrics = true;
   // Operational log lines (denied requests, errors).
   std::function<void(server::LogLevel, std::string_view)> log;
 };

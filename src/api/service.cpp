@@ -330,8 +330,9 @@ void Service::ticker_loop() {
           if (rt->dirty.load()) dirty.push_back(rt);
         }
       }
+      const auto began = std::chrono::steady_clock::now();
       for (auto& rt : dirty) evaluate(*rt, false);
-      std::this_thread::sleep_for(options_.min_eval_interval);
+      std::this_thread::sleep_until(began + options_.min_eval_interval);
     }
     lock.lock();
   }
@@ -378,13 +379,15 @@ void Service::evaluate(Runtime& rt, bool force_state) {
     rt.open_alerts = rt.monitor->alerts().alerts().size();
     events = std::move(ev.events);
     update_egress(rt, ev.state);
-    json j = ops::to_json(ev.state);
-    j["posture"] = rt.posture;
-    j["egress"] = rt.egress.json;
-    j["evacuation"] = rt.egress.evacuation;
-    state = j.dump();
     send_state = send_state || !events.empty();
-    if (send_state) rt.last_state_sent = now;
+    if (send_state) {
+      rt.last_state_sent = now;
+      json j = ops::to_json(ev.state);
+      j["posture"] = rt.posture;
+      j["egress"] = rt.egress.json;
+      j["evacuation"] = rt.egress.evacuation;
+      state = j.dump();
+    }
 
     auto& health = metrics_.gauge("vigil_sensors", "Sensors by health status", {"venue", "status"});
     std::map<std::string, int> by_status{{"ok", 0}, {"stale", 0}, {"silent", 0}, {"implausible", 0}};
@@ -408,10 +411,6 @@ void Service::evaluate(Runtime& rt, bool force_state) {
 
 void Service::persist_alert_events(Runtime& rt, const std::vector<ops::AlertEvent>& events) {
   for (const ops::AlertEvent& e : events) {
-    if (auto ok = store_.upsert_alert(to_record(e.alert)); !ok) {
-      metrics_.counter("vigil_store_errors_total", "Failed store writes").get().inc();
-      if (options_.log_error) options_.log_error("alert " + e.alert.id + ": " + ok.error().to_string());
-    }
     json alert = ops::to_json(e.alert);
     alert["event"] = ops::to_string(e.type);
     if (!e.detail.empty()) alert["detail"] = e.detail;
@@ -457,7 +456,13 @@ void Service::persist_alert_events(Runtime& rt, const std::vector<ops::AlertEven
     metrics_.counter("vigil_alert_events_total", "Alert events", {"type"})
         .with({ops::to_string(e.type)})
         .inc();
+    // The control room first; the durable record right after (a crash in between loses no
+    // state: the condition still holds and the alert opens again on restart).
     broadcast(rt.id, "alert", alert.dump());
+    if (auto ok = store_.upsert_alert(to_record(e.alert)); !ok) {
+      metrics_.counter("vigil_store_errors_total", "Failed store writes").get().inc();
+      if (options_.log_error) options_.log_error("alert " + e.alert.id + ": " + ok.error().to_string());
+    }
   }
 }
 
@@ -807,6 +812,7 @@ Answer Service::put_gathering(const Principal& by, std::string_view body) {
   }
   audit(by.actor(), existed ? "gathering.update" : "gathering.create", *id, *venue_id, doc);
   rebuild_gathering_index();
+  match_active_warnings(*id, by.actor());
   return doc;
 }
 
@@ -878,10 +884,16 @@ void Service::ingest_readings(const std::string& id, std::vector<ops::Reading> r
       id, std::move(rows),
       [this, rt, done = std::move(done)](Result<store::AppendResult> result) {
         if (!result) {
-          const bool busy = result.error().message.find("busy") != std::string::npos;
-          done(unexpected(busy ? ApiError{503, result.error().to_string(), {}}
-                               : ApiError::bad_request(result.error().message,
-                                                       {result.error()})));
+          // A bad row is the client's (400, located at readings[i]); a full queue is 503 (retry
+          // later); anything else is the server's (500, also safe to retry: nothing was stored).
+          const Error& e = result.error();
+          if (e.where.starts_with("readings[")) {
+            done(unexpected(ApiError::bad_request(e.message, {e})));
+          } else if (e.message.find("busy") != std::string::npos) {
+            done(unexpected(ApiError{503, e.to_string(), {}}));
+          } else {
+            done(unexpected(ApiError::internal(e.to_string())));
+          }
           return;
         }
         std::vector<ops::Reading> fresh;

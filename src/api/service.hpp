@@ -38,7 +38,9 @@ class MetricsRegistry;
 
 namespace vigil::warn {
 class GatheringIndex;
-}
+struct CapAlert;
+struct Match;
+}  // namespace vigil::warn
 
 namespace vigil::api {
 
@@ -202,6 +204,9 @@ class Service {
   void rebuild_gathering_index();
   void escalate_matches();
   void notify_match(nlohmann::json& match, int level, const char* why);
+  nlohmann::json record_match(const std::string& warning_id, const warn::CapAlert& cap,
+                              const warn::Match& match, const std::string& actor);
+  void match_active_warnings(const std::string& gathering, const std::string& actor);
   void worker_loop();
 
   store::Store& store_;

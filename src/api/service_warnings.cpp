@@ -100,6 +100,75 @@ std::optional<std::string> Service::gathering_venue(const std::string& gathering
   return (*g)->venue;
 }
 
+// Stores a new match, notifies the venue and queues it for escalation.
+json Service::record_match(const std::string& id, const warn::CapAlert& cap, const warn::Match& m,
+                           const std::string& actor) {
+  const auto now = clock_.now_ms();
+  json record = {{"warning", id},
+                 {"gathering", m.gathering_id},
+                 {"venue", m.venue_id},
+                 {"state", "pending"},
+                 {"matched_at", store::format_rfc3339_ms(now)},
+                 {"specificity", warn::to_json(m.specificity)},
+                 {"match", warn::to_json(m)},
+                 {"headline", cap.infos.at(m.info_index).headline},
+                 {"event", cap.infos.at(m.info_index).event},
+                 {"level", 0},
+                 {"level_since_ms", now},
+                 {"notifications", json::array()}};
+  notify_match(record, 0, "matched");
+  (void)store_.kv_put(match_key(id, m.gathering_id), record.dump());
+  audit(actor, "warning.match", id + "/" + m.gathering_id, m.venue_id,
+        {{"gathering", m.gathering_id},
+         {"specificity", record["specificity"].value("score", 0.0)},
+         {"place_via", m.place_via}});
+  std::lock_guard lock(warn_mu_);
+  pending_matches_[match_key(id, m.gathering_id)] = record;
+  return record;
+}
+
+// A gathering created (or moved) after a warning arrived still gets it: every active warning is
+// matched against the gathering alone.
+void Service::match_active_warnings(const std::string& gathering, const std::string& actor) {
+  auto g = store_.get_gathering(gathering);
+  if (!g || !*g) return;
+  auto rt = runtime((*g)->venue);
+  if (!rt || !rt->model->origin) return;
+  warn::GatheringIndex one;
+  const json doc = json::parse((*g)->json, nullptr, false);
+  warn::GatheringRef ref;
+  ref.id = gathering;
+  ref.venue_id = (*g)->venue;
+  ref.name = doc.value("name", "");
+  ref.kind = doc.value("kind", "other");
+  ref.starts_ms = (*g)->starts_at_ms;
+  ref.ends_ms = (*g)->ends_at_ms;
+  ref.lat = rt->model->origin->lat;
+  ref.lon = rt->model->origin->lon;
+  ref.radius_m = venue_radius_m(*rt->model);
+  ref.venue_use = rt->model->use;
+  ref.venue_name = rt->model->name;
+  try {
+    one.upsert(std::move(ref));
+  } catch (const std::invalid_argument&) {
+    return;
+  }
+  auto warnings = store_.kv_list("warning/");
+  if (!warnings) return;
+  const auto now = clock_.now_ms();
+  for (const auto& [key, value] : *warnings) {
+    const json w = json::parse(value, nullptr, false);
+    if (!w.is_object() || w.value("state", "") != "active") continue;
+    const std::string id = w["id"];
+    if (kv_json(store_, match_key(id, gathering))) continue;  // matched already
+    auto xml = store_.kv_get("cap/" + id);
+    if (!xml || !*xml) continue;
+    auto cap = warn::parse_cap(**xml);
+    if (!cap) continue;
+    for (const warn::Match& m : one.match(*cap, now)) record_match(id, *cap, m, actor);
+  }
+}
+
 Expected<Service::Posted, ApiError> Service::post_warning(const Principal& by, std::string_view xml) {
   auto cap = warn::parse_cap(xml);
   if (!cap) return unexpected(ApiError::bad_request("not a valid CAP document", cap.error()));
@@ -155,31 +224,7 @@ Expected<Service::Posted, ApiError> Service::post_warning(const Principal& by, s
     if (gatherings_) matches = gatherings_->match(*cap, now);
   }
   json match_list = json::array();
-  for (const warn::Match& m : matches) {
-    json record = {{"warning", id},
-                   {"gathering", m.gathering_id},
-                   {"venue", m.venue_id},
-                   {"state", "pending"},
-                   {"matched_at", store::format_rfc3339_ms(now)},
-                   {"specificity", warn::to_json(m.specificity)},
-                   {"match", warn::to_json(m)},
-                   {"headline", cap->infos.at(m.info_index).headline},
-                   {"event", cap->infos.at(m.info_index).event},
-                   {"level", 0},
-                   {"level_since_ms", now},
-                   {"notifications", json::array()}};
-    notify_match(record, 0, "matched");
-    (void)store_.kv_put(match_key(id, m.gathering_id), record.dump());
-    audit(by.actor(), "warning.match", id + "/" + m.gathering_id, m.venue_id,
-          {{"gathering", m.gathering_id},
-           {"specificity", record["specificity"].value("score", 0.0)},
-           {"place_via", m.place_via}});
-    {
-      std::lock_guard lock(warn_mu_);
-      pending_matches_[match_key(id, m.gathering_id)] = record;
-    }
-    match_list.push_back(record);
-  }
+  for (const warn::Match& m : matches) match_list.push_back(record_match(id, *cap, m, by.actor()));
   warning["matches"] = match_list.size();
   if (auto ok = store_.kv_put("warning/" + id, warning.dump()); !ok) {
     return unexpected(ApiError::internal(ok.error().to_string()));

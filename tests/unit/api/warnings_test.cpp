@@ -160,6 +160,22 @@ TEST_F(WarningsTest, CancelFollowsReferences) {
   EXPECT_EQ(old["matches"][0]["state"], "cancelled");
 }
 
+TEST_F(WarningsTest, GatheringCreatedAfterTheWarningStillGetsIt) {
+  ASSERT_EQ(post("analyst", precise()).status, 201);
+  const json late = {{"id", "g-late"}, {"venue", kHall}, {"name", "Late show"},
+                     {"starts_at", ops::format_time(start_ + 3'600'000LL)},
+                     {"ends_at", ops::format_time(start_ + 3 * 3'600'000LL)}, {"kind", "concert"}};
+  ASSERT_EQ(call("operator", "POST", "/api/v1/gatherings", late.dump()).status, 201);
+  const json list = json::parse(call("operator", "GET", "/api/v1/warnings").body);
+  std::set<std::string> gatherings;
+  for (const auto& m : list["warnings"][0]["matches"]) gatherings.insert(m["gathering"]);
+  EXPECT_TRUE(gatherings.contains("g-late")) << list.dump();
+  // Updating the gathering does not match it twice.
+  ASSERT_EQ(call("operator", "POST", "/api/v1/gatherings", late.dump()).status, 201);
+  const json again = json::parse(call("operator", "GET", "/api/v1/warnings").body);
+  EXPECT_EQ(again["warnings"][0]["matches"].size(), list["warnings"][0]["matches"].size());
+}
+
 TEST_F(WarningsTest, InvalidDocumentsAreRefusedWithWhereAndWhy) {
   auto r = post("analyst", "<alert><identifier>x</identifier>");
   ASSERT_EQ(r.status, 400);
