@@ -45,6 +45,24 @@ double venue_radius_m(const venue::Venue& v) {
   return r;
 }
 
+// The matcher's view of a gathering at a placed venue.
+warn::GatheringRef gathering_ref(const store::GatheringRecord& g, const venue::Venue& v) {
+  const json doc = json::parse(g.json, nullptr, false);
+  warn::GatheringRef ref;
+  ref.id = g.id;
+  ref.venue_id = g.venue;
+  ref.name = doc.value("name", "");
+  ref.kind = doc.value("kind", "other");
+  ref.starts_ms = g.starts_at_ms;
+  ref.ends_ms = g.ends_at_ms;
+  ref.lat = v.origin->lat;
+  ref.lon = v.origin->lon;
+  ref.radius_m = venue_radius_m(v);
+  ref.venue_use = v.use;
+  ref.venue_name = v.name;
+  return ref;
+}
+
 std::optional<json> kv_json(store::Store& st, const std::string& key) {
   auto v = st.kv_get(key);
   if (!v || !*v) return std::nullopt;
@@ -62,21 +80,8 @@ void Service::rebuild_gathering_index() {
     for (const auto& g : *rows) {
       auto rt = runtime(g.venue);
       if (!rt || !rt->model->origin) continue;  // without an origin a venue cannot be placed
-      const json doc = json::parse(g.json, nullptr, false);
-      warn::GatheringRef ref;
-      ref.id = g.id;
-      ref.venue_id = g.venue;
-      ref.name = doc.value("name", "");
-      ref.kind = doc.value("kind", "other");
-      ref.starts_ms = g.starts_at_ms;
-      ref.ends_ms = g.ends_at_ms;
-      ref.lat = rt->model->origin->lat;
-      ref.lon = rt->model->origin->lon;
-      ref.radius_m = venue_radius_m(*rt->model);
-      ref.venue_use = rt->model->use;
-      ref.venue_name = rt->model->name;
       try {
-        index->upsert(std::move(ref));
+        index->upsert(gathering_ref(g, *rt->model));
       } catch (const std::invalid_argument& e) {
         if (options_.log_error) options_.log_error("gathering " + g.id + ": " + e.what());
       }
@@ -135,21 +140,8 @@ void Service::match_active_warnings(const std::string& gathering, const std::str
   auto rt = runtime((*g)->venue);
   if (!rt || !rt->model->origin) return;
   warn::GatheringIndex one;
-  const json doc = json::parse((*g)->json, nullptr, false);
-  warn::GatheringRef ref;
-  ref.id = gathering;
-  ref.venue_id = (*g)->venue;
-  ref.name = doc.value("name", "");
-  ref.kind = doc.value("kind", "other");
-  ref.starts_ms = (*g)->starts_at_ms;
-  ref.ends_ms = (*g)->ends_at_ms;
-  ref.lat = rt->model->origin->lat;
-  ref.lon = rt->model->origin->lon;
-  ref.radius_m = venue_radius_m(*rt->model);
-  ref.venue_use = rt->model->use;
-  ref.venue_name = rt->model->name;
   try {
-    one.upsert(std::move(ref));
+    one.upsert(gathering_ref(**g, *rt->model));
   } catch (const std::invalid_argument&) {
     return;
   }
