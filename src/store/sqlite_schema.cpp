@@ -40,7 +40,7 @@ CREATE TABLE gatherings (
 CREATE INDEX gatherings_by_venue ON gatherings (venue, starts_at_ms);
 CREATE INDEX gatherings_by_start ON gatherings (starts_at_ms);
 
--- (venue, sensor, seq) identifies a reading: ON CONFLICT DO NOTHING makes retries idempotent.
+-- (venue, sensor, seq) identified a reading in version 1 (see version 2).
 CREATE TABLE readings (
   venue       TEXT NOT NULL CHECK (length(venue) > 0),
   sensor      TEXT NOT NULL CONSTRAINT sensor_present CHECK (length(sensor) > 0),
@@ -113,8 +113,36 @@ CREATE TABLE audit_checkpoints (
 );
 )sql";
 
+// A sensor that reboots starts its sequence numbers again: (venue, sensor, seq) alone would drop
+// every reading after the reboot as a "duplicate" of an old one. The reading's own timestamp joins
+// the key; a retry resends the same reading (same seq, same ts) and is still counted once.
+constexpr std::string_view kSchemaV2 = R"sql(
+CREATE TABLE readings_v2 (
+  venue       TEXT NOT NULL CHECK (length(venue) > 0),
+  sensor      TEXT NOT NULL CONSTRAINT sensor_present CHECK (length(sensor) > 0),
+  seq         INTEGER NOT NULL CONSTRAINT seq_non_negative CHECK (seq >= 0),
+  ts_ms       INTEGER NOT NULL,
+  kind        TEXT NOT NULL CHECK (kind = 'in_out' OR kind = 'count' OR kind = 'density'),
+  n_in        INTEGER NOT NULL CONSTRAINT in_non_negative CHECK (n_in >= 0),
+  n_out       INTEGER NOT NULL CONSTRAINT out_non_negative CHECK (n_out >= 0),
+  n_count     INTEGER NOT NULL CONSTRAINT count_non_negative CHECK (n_count >= 0),
+  density     REAL NOT NULL
+              CONSTRAINT density_finite CHECK (density >= 0 AND density < 1e308),
+  received_ms INTEGER NOT NULL,
+  PRIMARY KEY (venue, sensor, seq, ts_ms)
+) WITHOUT ROWID;
+INSERT INTO readings_v2 (venue, sensor, seq, ts_ms, kind, n_in, n_out, n_count, density,
+                         received_ms)
+  SELECT venue, sensor, seq, ts_ms, kind, n_in, n_out, n_count, density, received_ms
+  FROM readings;
+DROP TABLE readings;
+ALTER TABLE readings_v2 RENAME TO readings;
+CREATE INDEX readings_by_time ON readings (venue, ts_ms);
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, "tokens, venues, gatherings, readings, alerts, kv, audit log", kSchemaV1},
+    Migration{2, "readings keyed by (venue, sensor, seq, ts): sensors may reboot", kSchemaV2},
 };
 
 }  // namespace

@@ -104,7 +104,7 @@ class FnJob final : public WriteJob {
 constexpr char kInsertReading[] =
     "INSERT INTO readings (venue, sensor, seq, ts_ms, kind, n_in, n_out, n_count, density,"
     " received_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    " ON CONFLICT (venue, sensor, seq) DO NOTHING";
+    " ON CONFLICT (venue, sensor, seq, ts_ms) DO NOTHING";
 
 class ReadingsJob final : public WriteJob {
  public:
@@ -773,6 +773,14 @@ class SqliteStore final : public Store {
           stats_.readings_duplicate += group[i]->duplicates();
         }
       }
+    }
+    if (options_.on_commit) {
+      CommitInfo info;
+      info.seconds = std::chrono::duration<double>(t1 - t0).count();
+      info.jobs = group.size();
+      for (const auto& job : group) info.readings += job->readings();
+      info.committed = !group_error;
+      options_.on_commit(info);
     }
     const Error* err = group_error ? &*group_error : nullptr;
     for (auto& job : group) job->finish(err);

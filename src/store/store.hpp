@@ -172,6 +172,14 @@ struct StoreStats {
   std::uint64_t witness_failures = 0;  // checkpoints that could not be appended to the witness
 };
 
+// One group transaction of the writer (StoreOptions::on_commit).
+struct CommitInfo {
+  double seconds = 0;        // BEGIN to COMMIT (or to the rollback), including the fsync
+  std::size_t jobs = 0;      // writes in the group
+  std::size_t readings = 0;  // readings in the group
+  bool committed = false;
+};
+
 struct StoreOptions {
   int busy_timeout_ms = 5000;
   // A signed audit checkpoint every this many entries (0: only on demand and on close).
@@ -184,6 +192,9 @@ struct StoreOptions {
   std::size_t max_queued_readings = 1'000'000;
   // A group transaction takes at most this many readings (bounds commit latency).
   std::size_t max_group_readings = 50'000;
+  // Called on the writer thread after each group transaction, e.g. to feed a commit latency
+  // histogram. Must be quick, must not throw and must not call the store.
+  std::function<void(const CommitInfo&)> on_commit;
 };
 
 // ---- the interface --------------------------------------------------------------------------

@@ -107,10 +107,13 @@ curl -s -o /dev/null -X PUT -H "Authorization: Bearer $admin" \
 for i in 1 2 3 4 5; do
   echo "{\"sensor\":\"lc-E1\",\"seq\":$i,\"ts\":\"2026-01-01T18:00:0${i}Z\",\"in\":2,\"out\":0}" >>"$tmp/rec.ndjson"
 done
-check replay 0 "$vigil" replay --url "$url" --token "$sensor" --venue riverside-hall "$tmp/rec.ndjson" --speed 0
+check replay 0 "$vigil" replay --url "$url" --token "$sensor" --venue riverside-hall "$tmp/rec.ndjson" --speed 0 --keep-times
 expect_grep replay-summary "$tmp/out" '^sent 5 readings: 5 accepted, 0 duplicates$'
 check replay-again 0 "$vigil" replay --url "$url" --token "$sensor" --venue riverside-hall "$tmp/rec.ndjson" --speed 0 --keep-times
 expect_grep replay-idempotent "$tmp/out" '^sent 5 readings: 0 accepted, 5 duplicates$'
+# Shifted to now, the same seqs carry new timestamps: new readings (as after a sensor reboot).
+check replay-retimed 0 "$vigil" replay --url "$url" --token "$sensor" --venue riverside-hall "$tmp/rec.ndjson" --speed 0
+expect_grep replay-retimed-new "$tmp/out" '^sent 5 readings: 5 accepted, 0 duplicates$'
 echo '{"sensor":"lc-E1","seq":"x"}' >"$tmp/bad.ndjson"
 check replay-bad-line 1 "$vigil" replay --url "$url" --token "$sensor" --venue riverside-hall "$tmp/bad.ndjson"
 expect_grep replay-bad-where "$tmp/err" 'bad.ndjson:1: reading.seq'

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Telemetry readings: idempotent by (venue, sensor, seq), batches applied whole or not at all,
+// Telemetry readings: idempotent by (venue, sensor, seq, ts), batches applied whole or not at all,
 // group commit under concurrency, callbacks called exactly once.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -107,6 +107,49 @@ TEST(Readings, ARepeatedReadingIsCountedOnce) {
 
   EXPECT_EQ(stored(*store, "hall"), 7U);
   EXPECT_EQ(stored(*store, "arena"), 2U);
+}
+
+// A sensor that reboots starts its seq again: the restarted seqs carry new timestamps and are
+// new readings; resending them (same seq, same ts) is still a duplicate.
+TEST(Readings, ARebootedSensorsRestartedSeqsAreNewReadings) {
+  TempDir tmp;
+  auto store = open_or_die(tmp.data());
+  ASSERT_TRUE(store->append_readings_sync("hall", batch("Z1", 1, 5)));
+  std::vector<ReadingRow> after_reboot;
+  for (int i = 0; i < 3; ++i) {
+    after_reboot.push_back(count_reading("Z1", 1 + i, 40 + i, 1'700'000'600'000));
+  }
+  auto r = store->append_readings_sync("hall", after_reboot);
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(r->accepted, 3U);
+  EXPECT_EQ(r->duplicates, 0U);
+  auto again = store->append_readings_sync("hall", after_reboot);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->accepted, 0U);
+  EXPECT_EQ(again->duplicates, 3U);
+  EXPECT_EQ(stored(*store, "hall"), 8U);
+}
+
+TEST(Readings, EachGroupTransactionIsReportedWithItsDuration) {
+  TempDir tmp;
+  std::mutex mu;
+  std::vector<CommitInfo> seen;
+  StoreOptions options;
+  options.on_commit = [&](const CommitInfo& c) {
+    std::lock_guard lock(mu);
+    seen.push_back(c);
+  };
+  auto store = open_sqlite_store(tmp.data(), options);
+  ASSERT_TRUE(store) << store.error().to_string();
+  ASSERT_TRUE((*store)->append_readings_sync("hall", batch("Z1", 1, 7)));
+  std::lock_guard lock(mu);
+  ASSERT_FALSE(seen.empty());
+  const CommitInfo& last = seen.back();
+  EXPECT_TRUE(last.committed);
+  EXPECT_EQ(last.jobs, 1U);
+  EXPECT_EQ(last.readings, 7U);
+  EXPECT_GT(last.seconds, 0.0);
+  EXPECT_LT(last.seconds, 60.0);
 }
 
 TEST(Readings, IdempotentAcrossReopen) {

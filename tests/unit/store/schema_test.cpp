@@ -115,6 +115,42 @@ TEST(StoreOpen, RefusesAFileWhereTheDirectoryShouldBe) {
   EXPECT_THAT(store.error().message, HasSubstr("not a directory"));
 }
 
+// A data directory written by a build with schema version 1 (readings keyed without their
+// timestamp) opens with its readings kept, and then takes a rebooted sensor's restarted seqs.
+TEST(StoreOpen, MigratesAVersion1StoreKeepingItsReadings) {
+  TempDir tmp;
+  {
+    auto store = open_or_die(tmp.data());  // creates the directory, key and database
+  }
+  const auto file = tmp.data() / "vigil.db";
+  ASSERT_TRUE(std::filesystem::exists(file));
+  {
+    // Rebuild the file as version 1 left it.
+    std::filesystem::remove(file);
+    std::filesystem::remove(tmp.data() / "vigil.db-wal");
+    std::filesystem::remove(tmp.data() / "vigil.db-shm");
+    auto db = raw_db(file);
+    ASSERT_TRUE(sqlite::migrate(*db, sqlite::migrations().first(1)));
+    ASSERT_TRUE(db->exec(
+        "INSERT INTO readings VALUES ('hall', 'Z1', 1, 1700000000000, 'count', 0, 0, 12, 0, 1)"));
+  }
+  auto store = open_or_die(tmp.data());
+  auto version = [&] {
+    auto db = raw_db(file);
+    return sqlite::schema_version(*db);
+  }();
+  ASSERT_TRUE(version);
+  EXPECT_EQ(*version, latest_version());
+  auto rows = store->readings_for_venue("hall", 0);
+  ASSERT_TRUE(rows);
+  ASSERT_EQ(rows->size(), 1U);
+  EXPECT_EQ((*rows)[0].count, 12);
+  ReadingRow reboot = testing::count_reading("Z1", 1, 30, 1'700'000'900'000);
+  auto r = store->append_readings_sync("hall", {reboot});
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(r->accepted, 1U);
+}
+
 // The migration mechanism itself, with a made-up schema history.
 constexpr std::array kV1 = {
     sqlite::Migration{1, "notes", "CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT);"},
