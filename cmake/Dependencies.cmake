@@ -3,6 +3,7 @@
 find_package(Threads REQUIRED)
 find_package(Boost 1.81 REQUIRED)            # header-only parts: Geometry, Asio, Beast
 find_package(nlohmann_json 3.10 REQUIRED)
+find_package(simdjson REQUIRED)              # telemetry on the ingest path
 find_package(CLI11 REQUIRED)
 find_package(fmt REQUIRED)
 find_package(spdlog REQUIRED)

@@ -5,8 +5,10 @@
 
 #include <cstdint>
 #include <nlohmann/json_fwd.hpp>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/error.hpp"
@@ -59,6 +61,11 @@ std::vector<Error> validate_readings(const venue::Venue& venue, std::span<const 
 // `count` or `density` (an explicit "kind" is accepted and must agree). Semantic checks
 // against a venue are validate_readings()'s job.
 Expected<std::vector<Reading>, std::vector<Error>> parse_telemetry(const nlohmann::json& body);
+// The same for the body as text, fast (simdjson): the readings when the body is plainly valid,
+// nullopt for anything else (malformed JSON, a missing or mistyped field, ...), for which the
+// caller takes json::parse + parse_telemetry to locate every problem. For every body both paths
+// give the same readings (tests/unit/ops/reading_fast_test.cpp).
+std::optional<std::vector<Reading>> parse_telemetry_fast(std::string_view body);
 // One reading (e.g. an MQTT payload); errors are located under `path`.
 Expected<Reading, std::vector<Error>> parse_reading(const nlohmann::json& j,
                                                     const std::string& path = "reading");

@@ -519,14 +519,24 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<AlertRecord>> list_alerts(const AlertQuery& query) override {
-    return read([&](Db& db) {
+    auto newest_first = read([&](Db& db) {
       return collect<AlertRecord>(
           db,
           std::string(kAlertColumns) +
               " WHERE (?1 IS NULL OR venue = ?1) AND (?2 IS NULL OR state = ?2)"
-              " ORDER BY since_ms, id",
-          [&](Query& q) { q.bind(1, query.venue).bind(2, query.state); }, alert_from);
+              " AND (?3 IS NULL OR since_ms < ?3)"
+              " ORDER BY since_ms DESC, id DESC LIMIT ?4",
+          [&](Query& q) {
+            q.bind(1, query.venue)
+                .bind(2, query.state)
+                .bind(3, query.before_ms)
+                .bind(4, query.limit == 0 ? std::int64_t{-1}
+                                          : static_cast<std::int64_t>(query.limit));
+          },
+          alert_from);
     });
+    if (newest_first) std::reverse(newest_first->begin(), newest_first->end());
+    return newest_first;
   }
 
   // -- kv

@@ -112,9 +112,19 @@ struct AlertRecord {
   std::string detail = "{}";  // JSON text
 };
 
+// Alerts by venue and state, oldest first; with `limit`, the newest `limit` of those that began
+// before `before_ms` (paging back through history).
 struct AlertQuery {
   std::optional<std::string> venue;
   std::optional<std::string> state;
+  std::optional<TimeMs> before_ms;  // since_ms < before_ms
+  std::size_t limit = 0;            // 0: all
+
+  static AlertQuery of_venue(std::string venue) {
+    AlertQuery q;
+    q.venue = std::move(venue);
+    return q;
+  }
 };
 
 // One entry of the append-only audit log. The store assigns seq, prev_hash and hash:

@@ -163,13 +163,43 @@ TEST_F(Records, AlertsAreUpsertedAndListedByVenueAndState) {
   ASSERT_TRUE(all);
   ASSERT_EQ(all->size(), 2U);
   EXPECT_EQ((*all)[0].id, "a2");  // by since
-  auto firing = store_->list_alerts({{}, "firing"});
+  AlertQuery firing_query;
+  firing_query.state = "firing";
+  auto firing = store_->list_alerts(firing_query);
   ASSERT_TRUE(firing);
   ASSERT_EQ(firing->size(), 1U);
   EXPECT_EQ((*firing)[0].id, "a2");
-  auto hall = store_->list_alerts({"hall", {}});
+  auto hall = store_->list_alerts(AlertQuery::of_venue("hall"));
   ASSERT_TRUE(hall);
   ASSERT_EQ(hall->size(), 1U);
+
+  // Paging back: the newest `limit` before a time, oldest first.
+  for (int i = 0; i < 5; ++i) {
+    AlertRecord c = b;
+    c.id = "c" + std::to_string(i);
+    c.since_ms = 1000 + i;
+    ASSERT_TRUE(store_->upsert_alert(c));
+  }
+  auto paged = [&](std::optional<TimeMs> before, std::size_t limit) {
+    AlertQuery q = AlertQuery::of_venue("arena");
+    q.before_ms = before;
+    q.limit = limit;
+    return store_->list_alerts(q);
+  };
+  auto page = paged(std::nullopt, 2);
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->size(), 2U);
+  EXPECT_EQ((*page)[0].id, "c3");
+  EXPECT_EQ((*page)[1].id, "c4");
+  page = paged(1003, 2);
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->size(), 2U);
+  EXPECT_EQ((*page)[0].id, "c1");
+  EXPECT_EQ((*page)[1].id, "c2");
+  page = paged(1001, 5);
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->size(), 2U);  // a2 (since 50) and c0
+  EXPECT_EQ((*page)[0].id, "a2");
 
   AlertRecord orphan = a;
   orphan.id = "a3";
