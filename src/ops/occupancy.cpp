@@ -151,6 +151,8 @@ struct ZoneRt {
   TimeMs last_measured = kNever;
   TimeMs gate_since = kNever;  // a held-back jump started here ...
   int gate_sign = 0;           // ... in this direction
+  int innovation_sign = 0;     // of the last measurements' surprises ...
+  int innovation_run = 0;      // ... and how many in a row had it
   // Flow-only track for "counters that disagree".
   double xf = 0;
   bool xf_anchored = false;
@@ -169,11 +171,15 @@ struct Event {
   std::uint32_t sensor;
   double a;
   double b;
+  // At the same timestamp flows come first: a line counter's crossings up to ts are already
+  // in a zone count taken at ts, so the count must be applied after them, not before.
+  bool measurement;
 };
 
-struct EventLater {
-  bool operator()(TimeMs t, const Event& e) const { return t < e.ts; }
-};
+// Buffer order: by time, flows before measurements of the same time, otherwise as they came.
+bool event_before(const Event& x, const Event& y) {
+  return x.ts != y.ts ? x.ts < y.ts : (!x.measurement && y.measurement);
+}
 
 struct StringHash {
   using is_transparent = void;
@@ -323,8 +329,21 @@ struct OccupancyEstimator::Impl {
         }
       } else {
         z.gate_since = kNever;
-        const double k =
-            std::max(z.var / (z.var + r), is_counter ? cfg.count_min_gain : cfg.density_min_gain);
+        // Covariance matching: a surprise this large means movement the model did not see.
+        const double s2 = cfg.adapt_sigmas * cfg.adapt_sigmas * (z.var + r);
+        if (cfg.adapt_sigmas > 0 && innovation * innovation > s2) {
+          z.var = std::max(z.var, innovation * innovation - r);
+        }
+        // Surprises of one sign, measurement after measurement, are not noise but a movement
+        // the flows do not see (people leaving through uncounted openings): follow the counts.
+        const int sign = innovation > 0 ? 1 : innovation < 0 ? -1 : 0;
+        z.innovation_run = sign != 0 && sign == z.innovation_sign ? z.innovation_run + 1 : 1;
+        z.innovation_sign = sign;
+        double min_gain = is_counter ? cfg.count_min_gain : cfg.density_min_gain;
+        if (cfg.trend_runs > 0 && z.innovation_run >= cfg.trend_runs) {
+          min_gain = std::max(min_gain, is_counter ? cfg.count_trend_gain : cfg.density_trend_gain);
+        }
+        const double k = std::max(z.var / (z.var + r), min_gain);
         const double before = z.x;
         z.x = std::max(0.0, z.x + k * innovation);
         z.var = (1 - k) * (1 - k) * z.var + k * k * r;
@@ -448,7 +467,7 @@ struct OccupancyEstimator::Impl {
       if (s.type == venue::SensorType::line_counter) check_rate(s, r, rd);
       r.last_ts = std::max(r.last_ts, rd.ts_ms);
 
-      Event e{rd.ts_ms, si, a, b};
+      Event e{rd.ts_ms, si, a, b, s.type != venue::SensorType::line_counter};
       if (rd.kind == ReadingKind::density) {
         const double area = s.zone >= 0 ? zone_defs[static_cast<std::size_t>(s.zone)].area_m2 : 0;
         if (area <= 0) continue;  // cannot turn a density into persons: health only
@@ -457,11 +476,11 @@ struct OccupancyEstimator::Impl {
       if (rd.ts_ms < committed_until) {
         ++res.late;
         apply_event(zones, net_entered, e, true);
-      } else if (buffer.size() == head || buffer.back().ts <= e.ts) {
+      } else if (buffer.size() == head || !event_before(e, buffer.back())) {
         buffer.push_back(e);
       } else {
         auto pos = std::upper_bound(buffer.begin() + static_cast<std::ptrdiff_t>(head),
-                                    buffer.end(), e.ts, EventLater{});
+                                    buffer.end(), e, event_before);
         buffer.insert(pos, e);
       }
     }

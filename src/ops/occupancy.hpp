@@ -53,8 +53,20 @@ struct EstimatorConfig {
   double flow_var_per_crossing = 0.25;  // variance each counted crossing adds (σ 0.5 person)
   double process_var_per_s = 1.0;       // variance added per second (unsensed movement)
   double count_sigma_abs = 1;           // zone counter: σ = abs + rel × count
-  double count_sigma_rel = 0.02;
+  double count_sigma_rel = 0.01;
   double count_min_gain = 0.5;   // a zone count always moves the estimate at least half way
+  // Unsensed movement is not steady (an evacuation moves people between zones without counted
+  // lines at tens per second): a measurement further than this many σ from the estimate shows
+  // that the zone's variance was too low, and it is raised to what the measurement implies
+  // (innovation² − measurement variance) before the update. 0: off.
+  double adapt_sigmas = 2;
+  // Measurements that surprise in the same direction this many times in a row (white noise
+  // does so 1 time in 2^(n-1)) reveal a movement the flows miss: the gain is then at least
+  // count_trend_gain / density_trend_gain, so a steady drain of u persons/s leaves a lag of
+  // about u (1 − gain) / gain persons instead of u at the usual floor of 0.5. 0: off.
+  int trend_runs = 2;
+  double count_trend_gain = 0.9;
+  double density_trend_gain = 0.5;
   double density_sigma_abs = 2;  // density sensor (× zone area): σ = abs + rel × persons
   double density_sigma_rel = 0.10;
   double density_min_gain = 0.2;
