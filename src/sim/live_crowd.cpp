@@ -258,6 +258,7 @@ struct LiveCrowd::Impl {
     const bool exit_field_kind = f.options().targets.empty();
     const Portal* chosen_portal = nullptr;
     double chosen_dp = kPortalSteer;
+    Vec2 chosen_target;
     for (const Portal& portal : sp.portals) {
       const double dp = geom::distance(p, portal.seg);
       if (dp >= chosen_dp) continue;
@@ -270,19 +271,20 @@ struct LiveCrowd::Impl {
         const double dq = robust_distance(f, nav_layer[static_cast<std::size_t>(portal.to_layer)], q);
         useful = dq < d_here - 0.05;
       }
-      if (useful) {
-        chosen_portal = &portal;
-        chosen_dp = dp;
+      if (!useful) continue;
+      // Head through the portal when that is a straight walk; beside a stair well, whose top
+      // edge may be within reach but behind the well's side wall, first to the front of it.
+      Vec2 through = portal_aim(portal, p, r);
+      if (space.crosses_wall(sl, p, through)) {
+        through = portal_approach(portal, p, r);
+        if (space.crosses_wall(sl, p, through)) continue;
       }
+      chosen_target = through;
+      chosen_portal = &portal;
+      chosen_dp = dp;
     }
     if (chosen_portal) {
-      const Segment& s = chosen_portal->seg;
-      const double len = s.length();
-      const double inset = std::min(r + 0.05, len / 2);
-      const Vec2 u = (s.b - s.a) / len;
-      const Segment inner{s.a + u * inset, s.b - u * inset};
-      const Vec2 aim = geom::closest_point(inner, p) + chosen_portal->outward * 0.5;
-      const Vec2 d = geom::normalized(aim - p);
+      const Vec2 d = geom::normalized(chosen_target - p);
       if (d != Vec2{}) return d;
     }
     const int nl = nav_layer[static_cast<std::size_t>(sl)];

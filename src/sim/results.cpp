@@ -525,7 +525,9 @@ SqliteTrajectoryWriter::~SqliteTrajectoryWriter() {
 
 void SqliteTrajectoryWriter::frame(std::int64_t frame, const std::vector<FrameAgent>& agents) {
   Impl& im = *impl_;
-  if (!im.db || !im.error.empty()) return;
+  // An empty frame (the one after the last person left) has no trajectory rows, so it gets no
+  // frame_data row either: every frame in frame_data has people in trajectory_data.
+  if (!im.db || !im.error.empty() || agents.empty()) return;
   for (const FrameAgent& a : agents) {
     sqlite3_bind_int64(im.insert_traj, 1, frame);
     sqlite3_bind_int64(im.insert_traj, 2, a.id);

@@ -179,6 +179,7 @@ class Engine {
     const SpaceLayer& layer = space_.layer(sl);
     const Portal* chosen = nullptr;
     double chosen_dp = kPortalSteer;
+    Vec2 chosen_target;
     for (const Portal& portal : layer.portals) {
       const double dp = geom::distance(p, portal.seg);
       if (dp >= chosen_dp) continue;
@@ -190,19 +191,20 @@ class Engine {
         const double dq = robust_distance(f, nav_layer_[static_cast<std::size_t>(portal.to_layer)], q);
         useful = dq < d_here - 0.05;
       }
-      if (useful) {
-        chosen = &portal;
-        chosen_dp = dp;
+      if (!useful) continue;
+      // Head through the portal when that is a straight walk; beside a stair well, whose top
+      // edge may be within reach but behind the well's side wall, first to the front of it.
+      Vec2 target = portal_aim(portal, p, r);
+      if (space_.crosses_wall(sl, p, target)) {
+        target = portal_approach(portal, p, r);
+        if (space_.crosses_wall(sl, p, target)) continue;
       }
+      chosen_target = target;
+      chosen = &portal;
+      chosen_dp = dp;
     }
     if (chosen) {
-      const Segment& s = chosen->seg;
-      const double len = s.length();
-      const double inset = std::min(r + 0.05, len / 2);
-      const Vec2 u = (s.b - s.a) / len;
-      const Segment inner{s.a + u * inset, s.b - u * inset};
-      const Vec2 aim = geom::closest_point(inner, p) + chosen->outward * 0.5;
-      const Vec2 d = geom::normalized(aim - p);
+      const Vec2 d = geom::normalized(chosen_target - p);
       if (d != Vec2{}) return d;
     }
     const int nl = nav_layer_[static_cast<std::size_t>(sl)];

@@ -9,6 +9,22 @@
 namespace vigil::sim {
 
 namespace {
+Vec2 closest_inset(const Portal& portal, Vec2 p, double r) {
+  const Segment& s = portal.seg;
+  const double len = s.length();
+  const double inset = std::min(r + 0.05, len / 2);
+  const Vec2 u = (s.b - s.a) / len;
+  return geom::closest_point(Segment{s.a + u * inset, s.b - u * inset}, p);
+}
+}  // namespace
+
+Vec2 portal_aim(const Portal& portal, Vec2 p, double r) { return closest_inset(portal, p, r) + portal.outward * 0.5; }
+
+Vec2 portal_approach(const Portal& portal, Vec2 p, double r) {
+  return closest_inset(portal, p, r) - portal.outward * (r + 0.1);
+}
+
+namespace {
 
 using geom::Vec2;
 

@@ -37,6 +37,12 @@ struct Portal {
   int to_layer = -1;  // Kind::stair: the layer on the other side
 };
 
+// The point a person of radius r at p heads for to pass through `portal`: the nearest point of
+// the portal inset by r + 5 cm at each end (at most to its middle), 0.5 m beyond it.
+Vec2 portal_aim(const Portal& portal, Vec2 p, double r);
+// The same nearest point of the inset portal, r + 0.1 m in front of it (on this layer's side).
+Vec2 portal_approach(const Portal& portal, Vec2 p, double r);
+
 struct SpaceLayer {
   enum class Kind { level, stair };
   Kind kind = Kind::level;

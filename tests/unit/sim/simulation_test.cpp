@@ -2,12 +2,15 @@
 // The simulation step: walking times, walls, pre-movement, determinism across threads.
 #include "sim/simulation.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "sim/neighbour_grid.hpp"
+#include "sim/space.hpp"
 #include "test_venues.hpp"
 
 namespace vigil::sim {
@@ -99,6 +102,26 @@ TEST(Simulation, AgentHuggingTheInnerCornerDoesNotGetStuck) {
   const Outcome o = run(sc);
   ASSERT_FALSE(std::isnan(o.result.evacuation_time_s[0]));
   EXPECT_LT(o.result.evacuation_time_s[0], 12.5 / 1.5 + 3);
+}
+
+// A person on the landing beside a stair well, within 1 m of the stair's top edge but behind
+// the well's side wall, walks round to the top instead of into the wall (found by RiMEA 8 on the
+// example school, where two people stayed there for good).
+TEST(Simulation, PersonBesideAStairWellWalksRoundToItsTop) {
+  json stair = feature({{"kind", "stair"}, {"id", "S"}, {"from_level", 0}, {"to_level", 1},
+                        {"bottom", {{4, 2}, {6, 2}}}, {"top", {{4, 8}, {6, 8}}}, {"length_m", 7}},
+                       polygon(rect(4, 2, 6, 8)));
+  json v = venue({area(rect(0, 0, 10, 2), 0),
+                  area(ring({{2, 2}, {4, 2}, {4, 8}, {6, 8}, {6, 2}, {8, 2}, {8, 10}, {2, 10}}), 1), stair,
+                  exit_line("E", 0, 0, 0, 2, 0)});
+  json doc = scenario(v, json::array({{{"agents", {{6.8, 7.5}}}, {"level", 1}}}));
+  doc["profile"] = {{"speed_m_s", 1.34}};
+  doc["max_time_s"] = 120;
+  const Scenario sc = parse_ok(doc);
+  const Outcome o = run(sc);
+  ASSERT_FALSE(std::isnan(o.result.evacuation_time_s[0])) << "stuck beside the stair well";
+  // About 1 m round the corner, 7 m down the stair at 0.8 v0, 6 m to the exit: well under 30 s.
+  EXPECT_LT(o.result.evacuation_time_s[0], 30);
 }
 
 TEST(Simulation, OneAndTwoThreadsGiveByteIdenticalResults) {
@@ -282,6 +305,39 @@ TEST(Simulation, HazardThatCutsOffTheOnlyWayOutIsReported) {
   ASSERT_EQ(o.result.not_evacuated.size(), 1u);
   EXPECT_THAT(o.result.not_evacuated.begin()->first, ::testing::HasSubstr("hazard"));
   EXPECT_EQ(o.result.not_evacuated.begin()->second, 10u);
+}
+
+// The neighbour grid walks only the cells that meet the range disc: it must still find everyone
+// within the range (compared with all pairs, random positions, including near the edges).
+TEST(NeighbourGrid, FindsEveryAgentWithinTheRange) {
+  json v = venue({area(rect(0, 0, 23, 17)), exit_line("E", 23, 8, 23, 9)});
+  const Scenario sc = parse_ok(scenario(v, json::array({{{"agents", {{1.0, 1.0}}}, {"level", 0}}})));
+  const Space space = Space::build(*sc.venue, {});
+  const double range = 2.2;
+  NeighbourGrid grid;
+  grid.configure(space, range);
+  std::vector<double> x, y;
+  std::uint64_t s = 12345;
+  auto uniform = [&](double lo, double hi) {
+    s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+    return lo + (hi - lo) * static_cast<double>(s >> 11) / 9007199254740992.0;
+  };
+  for (int k = 0; k < 800; ++k) {
+    x.push_back(uniform(0, 23));
+    y.push_back(uniform(0, 17));
+  }
+  const std::vector<std::int32_t> layer(x.size(), space.level_layer(0));
+  grid.rebuild(x.data(), y.data(), layer.data(), x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    std::vector<std::size_t> seen;
+    grid.for_each_near(i, [&](std::size_t j) { seen.push_back(j); });
+    std::sort(seen.begin(), seen.end());
+    EXPECT_TRUE(std::adjacent_find(seen.begin(), seen.end()) == seen.end()) << "agent " << i << " seen twice";
+    for (std::size_t j = 0; j < x.size(); ++j) {
+      if (j == i || std::hypot(x[j] - x[i], y[j] - y[i]) > range) continue;
+      EXPECT_TRUE(std::binary_search(seen.begin(), seen.end(), j)) << "agent " << j << " missed near " << i;
+    }
+  }
 }
 
 }  // namespace
