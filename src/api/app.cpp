@@ -8,9 +8,11 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "api/feed_watch.hpp"
 #include "api/mqtt.hpp"
 #include "api/routes.hpp"
 #include "api/service.hpp"
+#include "api/simulations.hpp"
 #include "api/webhook.hpp"
 #include "ops/clock.hpp"
 #include "server/http.hpp"
@@ -75,8 +77,11 @@ struct ServerApp::Impl {
   std::unique_ptr<ops::SystemClock> system_clock;
   std::shared_ptr<server::MetricsRegistry> metrics = std::make_shared<server::MetricsRegistry>();
   std::unique_ptr<store::Store> store;
+  std::unique_ptr<CheckpointWitness> witness;  // [audit] witness_url; outlives webhooks
   std::unique_ptr<WebhookNotifier> webhooks;
   std::unique_ptr<Service> service;
+  std::unique_ptr<FeedWatcher> feeds;  // the CAP feed watch
+  std::shared_ptr<SimulationJobs> simulations;  // shared with the routes
   std::unique_ptr<MqttIngest> mqtt;
   std::unique_ptr<server::HttpServer> http;
   bool tls = false;
@@ -106,6 +111,13 @@ Result<std::unique_ptr<ServerApp>> ServerApp::start(const ServeConfig& config,
   store::StoreOptions so;
   so.checkpoint_every = config.checkpoint_every;
   so.witness_file = config.witness_file;
+  so.on_commit = [&commit_seconds = impl->metrics->histogram(
+                      "vigil_store_commit_seconds",
+                      "Group transactions of the store: BEGIN to durable COMMIT",
+                      {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1},
+                      {"result"})](const store::CommitInfo& c) {
+    commit_seconds.with({c.committed ? "committed" : "failed"}).observe(c.seconds);
+  };
   auto st = store::open_sqlite_store(config.data_dir, so);
   if (!st) return unexpected(st.error());
   impl->store = std::move(*st);
@@ -117,6 +129,12 @@ Result<std::unique_ptr<ServerApp>> ServerApp::start(const ServeConfig& config,
   svc.agent_egress_interval = std::chrono::seconds(static_cast<long>(config.agent_egress_interval_s));
   svc.agent_threads = config.agent_threads;
   svc.log_error = [log = impl->log](std::string_view m) { log(server::LogLevel::error, m); };
+  if (auto ok = validate(config.feeds); !ok) return unexpected(ok.error());
+  if (!config.geocode_table.empty()) {
+    auto table = load_geocode_table(config.geocode_table);
+    if (!table) return unexpected(table.error());
+    svc.geocodes = std::move(*table);
+  }
   auto service = Service::open(*impl->store, *clock, *impl->metrics, svc);
   if (!service) return unexpected(service.error());
   impl->service = std::move(*service);
@@ -130,6 +148,10 @@ Result<std::unique_ptr<ServerApp>> ServerApp::start(const ServeConfig& config,
   ro.log = impl->log;
   ro.metrics = impl->metrics;
   ro.serve_metrics = config.metrics_listen.empty();  // else on its own listener only
+  SimulationJobsOptions sim_options;
+  sim_options.threads = config.agent_threads;
+  impl->simulations = std::make_shared<SimulationJobs>(*impl->service, sim_options);
+  ro.simulations = impl->simulations;
   if (ro.web_root.empty()) impl->log(server::LogLevel::warn, "no dashboard: web root not found");
   server::Router router;
   add_routes(router, *impl->service, ro);
@@ -162,11 +184,22 @@ Result<std::unique_ptr<ServerApp>> ServerApp::start(const ServeConfig& config,
   impl->http = std::make_unique<server::HttpServer>(std::move(ho), std::move(router));
   if (auto ok = impl->http->start(); !ok) return unexpected(ok.error());
   impl->service->start();
+  impl->simulations->start();
 
   if (config.mqtt_enabled) {
     auto mqtt = MqttIngest::start(*impl->service, *impl->metrics, impl->log, config.mqtt);
     if (!mqtt) return unexpected(mqtt.error());
     impl->mqtt = std::move(*mqtt);
+  }
+  if (config.feeds.enabled()) {
+    impl->feeds = std::make_unique<FeedWatcher>(*impl->service, *impl->store, *impl->metrics,
+                                                impl->log, config.feeds);
+    if (auto ok = impl->feeds->start(); !ok) return unexpected(ok.error());
+  }
+  if (!config.witness_url.empty()) {
+    impl->witness = std::make_unique<CheckpointWitness>(*impl->store, *impl->webhooks,
+                                                        config.witness_url, impl->log);
+    impl->witness->start();
   }
   return std::unique_ptr<ServerApp>(new ServerApp(std::move(impl)));
 }
@@ -177,14 +210,20 @@ void ServerApp::stop() {
   // No new input: MQTT and HTTP stop first (requests in flight finish).
   if (impl_->mqtt) impl_->mqtt->stop();
   if (impl_->http) impl_->http->stop();
+  if (impl_->simulations) impl_->simulations->stop();  // cancels a running simulation
+  if (impl_->feeds) impl_->feeds->stop();
   if (impl_->service) impl_->service->stop();
+  // The witness gets a checkpoint at the head of the log (up to 2 s to deliver it).
+  if (impl_->witness) impl_->witness->finish(std::chrono::seconds(2));
   // The store commits what is pending (its callbacks still reach the service and the MQTT
   // ingest, so both outlive it) and signs a checkpoint.
   impl_->store.reset();
   if (impl_->webhooks) impl_->webhooks->drain(std::chrono::seconds(2));
   impl_->mqtt.reset();
+  impl_->feeds.reset();
   impl_->service.reset();
   impl_->webhooks.reset();
+  impl_->witness.reset();
 }
 
 std::string ServerApp::url() const {

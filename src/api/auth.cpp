@@ -37,11 +37,12 @@ bool Principal::may(Action action, std::string_view venue_id) const {
   const bool scoped = venue_id.empty() || sees(venue_id);
   switch (role) {
     case Role::analyst:
-      return action == Action::read || action == Action::audit || action == Action::post_warning;
+      return action == Action::read || action == Action::audit ||
+             action == Action::post_warning || action == Action::simulate;
     case Role::operator_:
       return scoped && (action == Action::read || action == Action::acknowledge ||
                         action == Action::incident || action == Action::posture ||
-                        action == Action::gatherings);
+                        action == Action::gatherings || action == Action::simulate);
     case Role::viewer: return scoped && action == Action::read;
     case Role::sensor: return scoped && !venue_id.empty() && action == Action::telemetry;
     case Role::admin: return true;

@@ -3,8 +3,8 @@
 // made offline, stored only as SHA-256 hashes, each with a role and optionally a venue scope.
 //
 //   admin     everything
-//   analyst   read every venue, audit, reports, post warnings
-//   operator  read, acknowledge, incidents, posture, gatherings — only its venue(s)
+//   analyst   read every venue, audit, reports, post warnings, run simulations
+//   operator  read, acknowledge, incidents, posture, gatherings, simulations — only its venue(s)
 //   viewer    read — only its venue(s)
 //   sensor    post telemetry — only its venue (a venue is required)
 //
@@ -36,6 +36,7 @@ enum class Action {
   posture,         // PUT posture
   audit,           // GET audit, timelines of every venue
   post_warning,    // POST warnings
+  simulate,        // POST venues/{id}/simulations (an evacuation simulation of a stored venue)
 };
 
 // The holder of a valid token.

@@ -1,9 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "api/config.hpp"
 
+#include "api/http_client.hpp"
+#include "warn/geocode.hpp"
+
 #include <fmt/format.h>
 
+#include <nlohmann/json.hpp>
+
 #include <charconv>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <set>
 #include <toml++/toml.h>
 
@@ -13,9 +21,11 @@ namespace {
 // Reads typed values from one TOML table, collecting errors and rejecting unknown keys.
 class TableReader {
  public:
-  TableReader(const toml::table& root, std::string name, std::vector<Error>& errors)
-      : name_(std::move(name)), errors_(errors) {
-    const toml::node* node = root.get(name_);
+  // `display`: how errors name the table (`feeds.nws` for a sub-table); defaults to `name`.
+  TableReader(const toml::table& root, std::string name, std::vector<Error>& errors,
+              std::string display = {})
+      : name_(display.empty() ? name : std::move(display)), errors_(errors) {
+    const toml::node* node = root.get(name);
     if (!node) return;
     table_ = node->as_table();
     if (!table_) errors_.push_back({name_, "must be a table ([" + name_ + "])"});
@@ -72,6 +82,10 @@ class TableReader {
     get(key, s, 0.001, 86400);
     out = std::chrono::milliseconds(static_cast<std::int64_t>(s * 1000.0));
   }
+  // Marks `key` as known (read elsewhere).
+  void known(const std::string& key) { used_.insert(key); }
+  const toml::table* table() const { return table_; }
+
   void one_of(const char* key, std::string& out, std::initializer_list<const char*> allowed) {
     std::string v = out;
     get(key, v);
@@ -114,8 +128,8 @@ Result<void> load_config_file(const std::filesystem::path& file, ServeConfig& c)
   }
   std::vector<Error> errors;
   for (const auto& [key, value] : root) {
-    static const std::set<std::string> tables = {"server", "state",    "audit", "egress",
-                                                 "mqtt",   "webhooks", "log"};
+    static const std::set<std::string> tables = {"server",   "state", "audit", "egress",   "warnings",
+                                                 "feeds", "mqtt",  "webhooks", "log"};
     if (!tables.contains(std::string(key.str()))) {
       errors.push_back({std::string(key.str()), "unknown section"});
     }
@@ -142,7 +156,37 @@ Result<void> load_config_file(const std::filesystem::path& file, ServeConfig& c)
     TableReader t(root, "audit", errors);
     t.get("checkpoint_every", c.checkpoint_every, 0, 1'000'000'000);
     t.get("witness_file", c.witness_file);
+    t.get("witness_url", c.witness_url);
+    if (!c.witness_url.empty()) {
+      if (auto u = parse_url(c.witness_url); !u) errors.push_back({"audit.witness_url", u.error().to_string()});
+    }
   }
+  {
+    TableReader t(root, "warnings", errors);
+    t.get("geocode_table", c.geocode_table);
+  }
+  {
+    TableReader t(root, "feeds", errors);
+    t.get("drop_dir", c.feeds.drop_dir);
+    t.get_ms("drop_interval_s", c.feeds.drop_interval);
+    t.get_ms("timeout_s", c.feeds.timeout);
+    t.get("remember_entries", c.feeds.remember_entries, 10, 1'000'000);
+    if (const toml::table* feeds = t.table()) {
+      // Every sub-table is one feed: [feeds.NAME] url = "...", interval_s = 60.
+      for (const auto& [key, value] : *feeds) {
+        if (!value.is_table()) continue;
+        const std::string name(key.str());
+        t.known(name);
+        FeedSource f;
+        f.name = name;
+        TableReader ft(*feeds, name, errors, "feeds." + name);
+        ft.get("url", f.url);
+        ft.get_ms("interval_s", f.interval);
+        c.feeds.feeds.push_back(std::move(f));
+      }
+    }
+  }
+  if (auto ok = validate(c.feeds); !ok) errors.push_back(ok.error());
   {
     TableReader t(root, "egress", errors);
     t.get("agent", c.agent_egress);
@@ -179,6 +223,69 @@ Result<void> load_config_file(const std::filesystem::path& file, ServeConfig& c)
   }
   if (auto l = parse_listen(c.listen); !l) return unexpected(l.error());
   return {};
+}
+
+namespace {
+// The line where each object of the top-level "geocodes" array starts (a small scan of the
+// JSON text: strings skipped, brackets counted), so that errors can name it.
+std::vector<int> entry_lines(std::string_view text) {
+  std::vector<int> lines;
+  int line = 1;
+  int depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char ch = text[i];
+    if (ch == '\n') ++line;
+    if (in_string) {
+      if (ch == '\\') ++i;
+      else if (ch == '"') in_string = false;
+      continue;
+    }
+    if (ch == '"') in_string = true;
+    else if (ch == '{' || ch == '[') {
+      if (ch == '{' && depth == 2) lines.push_back(line);
+      ++depth;
+    } else if (ch == '}' || ch == ']') {
+      --depth;
+    }
+  }
+  return lines;
+}
+}  // namespace
+
+Result<std::shared_ptr<const warn::GeocodeTable>> load_geocode_table(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return unexpected(Error{"warnings.geocode_table", file.string() + ": cannot open the geocode table"});
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  const std::string text = ss.str();
+  nlohmann::json doc;
+  try {
+    doc = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    // "[json.exception.parse_error.101] parse error at line 3, column 7: ..."
+    std::string what = e.what();
+    int line = 1;
+    if (auto at = what.find("at line "); at != std::string::npos) line = std::atoi(what.c_str() + at + 8);
+    if (auto colon = what.find("] "); colon != std::string::npos) what = what.substr(colon + 2);
+    return unexpected(Error{"warnings.geocode_table", fmt::format("{}:{}: not valid JSON: {}", file.string(), line, what)});
+  }
+  auto table = warn::GeocodeTable::from_json(doc);
+  if (!table) {
+    const std::vector<int> lines = entry_lines(text);
+    std::string all;
+    for (const Error& e : table.error()) {
+      std::string where = file.string();
+      // "geocodes[3]..." names an entry: give its line.
+      if (e.where.starts_with("geocodes[")) {
+        const std::size_t index = std::strtoul(e.where.c_str() + 9, nullptr, 10);
+        if (index < lines.size()) where += ":" + std::to_string(lines[index]);
+      }
+      all += (all.empty() ? "" : "; ") + where + (e.where.empty() ? "" : ": " + e.where) + ": " + e.message;
+    }
+    return unexpected(Error{"warnings.geocode_table", all});
+  }
+  return std::make_shared<const warn::GeocodeTable>(std::move(*table));
 }
 
 Result<ListenAddress> parse_listen(std::string_view text) {

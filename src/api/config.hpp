@@ -7,13 +7,19 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "api/feed_watch.hpp"
 #include "api/mqtt.hpp"
 #include "api/webhook.hpp"
 #include "base/error.hpp"
+
+namespace vigil::warn {
+class GeocodeTable;
+}
 
 namespace vigil::api {
 
@@ -39,11 +45,18 @@ struct ServeConfig {
   // [audit]
   std::int64_t checkpoint_every = 1000;
   std::filesystem::path witness_file;
+  std::string witness_url;  // each checkpoint is also POSTed here (api/webhook.hpp)
 
   // [egress]
   bool agent_egress = true;  // background agent-based estimates
   double agent_egress_interval_s = 120;
   int agent_threads = 1;
+
+  // [warnings]
+  std::filesystem::path geocode_table;  // JSON regions of CAP <geocode>s; "" = none
+
+  // [feeds] and [feeds.NAME]: the CAP feed watch
+  FeedWatchOptions feeds;
 
   // [mqtt]
   bool mqtt_enabled = false;
@@ -60,6 +73,10 @@ struct ServeConfig {
 // Reads a TOML config into `config` (keeping what the file does not set). Errors name the key
 // (`server.listen`) and, for syntax errors, the line and column.
 Result<void> load_config_file(const std::filesystem::path& file, ServeConfig& config);
+
+// The geocode table of `[warnings] geocode_table`. Errors give the file and line
+// (`geocodes.json:12: geocodes[3].polygons[0]: the ring is not closed ...`), all of them.
+Result<std::shared_ptr<const warn::GeocodeTable>> load_geocode_table(const std::filesystem::path& file);
 
 // "host:port", "[v6]:port" or ":port" (all interfaces). Port 0: any free port.
 struct ListenAddress {

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/simulations.hpp"
 #include "api/timeline_html.hpp"
 #include "server/metrics.hpp"
 #include "store/store.hpp"
@@ -151,6 +152,7 @@ void add_routes(server::Router& router, Service& service, const RouteOptions& op
                            {"gatherings", can(Action::gatherings)},
                            {"warnings_post", can(Action::post_warning)},
                            {"audit", can(Action::audit)},
+                           {"simulate", can(Action::simulate)},
                            {"admin", who.role == Role::admin}}}};
                return Response::json(200, j.dump());
              }));
@@ -174,7 +176,9 @@ void add_routes(server::Router& router, Service& service, const RouteOptions& op
   router.add("GET", v1 + "/venues/{id}/state",
              guard->sync(Action::read, venue_from_path(),
                          [&service](const Principal&, const Request&, const PathParams& p) {
-                           return answer(service.venue_state(p.at("id")));
+                           auto text = service.venue_state_text(p.at("id"));
+                           if (!text) return answer(unexpected(std::move(text.error())));
+                           return Response::json(200, std::move(*text));
                          }));
   router.add("GET", v1 + "/venues/{id}/rules",
              guard->sync(Action::read, venue_from_path(),
@@ -216,6 +220,43 @@ void add_routes(server::Router& router, Service& service, const RouteOptions& op
                                                [reply](Answer a) { reply(answer(a)); });
                       }));
 
+  if (options.simulations) {
+    const std::shared_ptr<SimulationJobs> sims = options.simulations;
+    router.add("POST", v1 + "/venues/{id}/simulations",
+               guard->sync(Action::simulate, venue_from_path(),
+                           [sims](const Principal& who, const Request& r, const PathParams& p) {
+                             return answer(sims->submit(who, p.at("id"), r.body), 202);
+                           }));
+    router.add("GET", v1 + "/simulations",
+               guard->sync(Action::read, venue_from_query(),
+                           [sims](const Principal& who, const Request& r, const PathParams&) {
+                             return answer(sims->list(who, param(r, "venue")));
+                           }));
+    // A simulation's venue is known once it is looked up: readers of that venue.
+    const auto simulation_read = [sims](auto fn) {
+      return [sims, fn](const Principal& who, const Request& r, const PathParams& p) {
+        const std::string& id = p.at("id");
+        auto venue = sims->venue_of(id);
+        if (!venue) return Response::error(404, "no simulation \"" + id + "\"");
+        if (!who.may(Action::read, *venue)) {
+          return Response::error(403, fmt::format("role {} may not do this for venue \"{}\"",
+                                                  to_string(who.role), *venue));
+        }
+        return fn(r, id);
+      };
+    };
+    router.add("GET", v1 + "/simulations/{id}",
+               guard->sync(Action::read, no_venue(),
+                           simulation_read([sims](const Request&, const std::string& id) {
+                             return answer(sims->get(id));
+                           })));
+    router.add("GET", v1 + "/simulations/{id}/frames",
+               guard->sync(Action::read, no_venue(),
+                           simulation_read([sims](const Request& r, const std::string& id) {
+                             return answer(sims->frames(id, param(r, "fps"), param(r, "level")));
+                           })));
+  }
+
   router.add("GET", v1 + "/gatherings",
              guard->sync(Action::read, venue_from_query(),
                          [&service](const Principal& who, const Request& r, const PathParams&) {
@@ -233,7 +274,8 @@ void add_routes(server::Router& router, Service& service, const RouteOptions& op
              guard->sync(Action::read, venue_from_query(),
                          [&service](const Principal& who, const Request& r, const PathParams&) {
                            return answer(
-                               service.list_alerts(who, param(r, "venue"), param(r, "state")));
+                               service.list_alerts(who, param(r, "venue"), param(r, "state"),
+                                                   param(r, "before"), param(r, "limit")));
                          }));
   const auto alert_action = [&service](Service::AlertAction action) {
     return [&service, action](const Principal& who, Request&& r, PathParams&& p, Reply reply) {

@@ -14,6 +14,8 @@
 
 namespace vigil::api {
 
+class SimulationJobs;
+
 struct RouteOptions {
   // The dashboard (web/) served at `/`; empty: no dashboard.
   std::filesystem::path web_root;
@@ -23,6 +25,9 @@ struct RouteOptions {
   bool serve_metrics = true;
   // Operational log lines (denied requests, errors).
   std::function<void(server::LogLevel, std::string_view)> log;
+  // Evacuation simulations of stored venues (`/venues/{id}/simulations`, `/simulations/...`);
+  // null: those endpoints are not offered (404).
+  std::shared_ptr<SimulationJobs> simulations;
 };
 
 // Adds every endpoint (and `/healthz`, and the dashboard when configured) to `router`.

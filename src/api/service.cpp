@@ -223,7 +223,7 @@ Result<std::shared_ptr<Service::Runtime>> Service::build_runtime(const store::Ve
     if (j.is_object() && j.value("posture", "").size()) rt->posture = j["posture"];
   }
 
-  auto alerts = store_.list_alerts({rec.id, std::nullopt});
+  auto alerts = store_.list_alerts(store::AlertQuery::of_venue(rec.id));
   if (!alerts) return unexpected(alerts.error());
   std::vector<ops::Alert> restored;
   for (const store::AlertRecord& a : *alerts) {
@@ -345,6 +345,7 @@ void Service::tick() {
     for (auto& [id, rt] : venues_) all.push_back(rt);
   }
   for (auto& rt : all) evaluate(*rt, true);
+  track_peaks(all);
   escalate_matches();
   {
     std::lock_guard lock(subs_mu_);
@@ -374,6 +375,7 @@ void Service::evaluate(Runtime& rt, bool force_state) {
     if (now - rt.last_state_sent >= std::chrono::milliseconds(200)) send_state = true;
     rt.dirty.store(false);
     auto ev = rt.monitor->evaluate();
+    rt.changed_state();
     rt.last_eval_ms = clock_.now_ms();
     rt.occupancy = ev.state.occupancy;
     rt.open_alerts = rt.monitor->alerts().alerts().size();
@@ -387,6 +389,9 @@ void Service::evaluate(Runtime& rt, bool force_state) {
       j["egress"] = rt.egress.json;
       j["evacuation"] = rt.egress.evacuation;
       state = j.dump();
+      rt.state_text = state;  // GET /state serves it until the next change
+      rt.state_text_gen = rt.state_gen;
+      rt.state_text_ms = rt.last_eval_ms;
     }
 
     auto& health = metrics_.gauge("vigil_sensors", "Sensors by health status", {"venue", "status"});
@@ -553,11 +558,14 @@ Answer Service::list_audit(std::optional<std::string_view> from, std::optional<s
   q.from_at = time_param(from, "from");
   q.to_at = time_param(to, "to");
   q.after_seq = int_param(after_seq, "after");
-  q.limit = static_cast<std::size_t>(int_param(limit, "limit"));
-  if (q.limit == 0 || q.limit > 10'000) q.limit = 10'000;
+  std::size_t n = static_cast<std::size_t>(int_param(limit, "limit"));
+  if (n == 0 || n > 10'000) n = 10'000;
   if (!errors.empty()) return unexpected(ApiError::bad_request("bad query", errors));
+  q.limit = n + 1;  // one more tells whether the page is the last
   auto entries = store_.list_audit(q);
   if (!entries) return unexpected(ApiError::internal(entries.error().to_string()));
+  const bool truncated = entries->size() > n;
+  if (truncated) entries->resize(n);
   json list = json::array();
   for (const store::AuditEntry& e : *entries) {
     list.push_back({{"seq", e.seq},
@@ -570,7 +578,7 @@ Answer Service::list_audit(std::optional<std::string_view> from, std::optional<s
                     {"prev_hash", e.prev_hash},
                     {"hash", e.hash}});
   }
-  return json{{"entries", std::move(list)}, {"truncated", entries->size() >= q.limit}};
+  return json{{"entries", std::move(list)}, {"truncated", truncated}};
 }
 
 Expected<Principal, AuthFailure> Service::authenticate(std::string_view token) {
@@ -659,6 +667,21 @@ Answer Service::venue_state(const std::string& id) {
   return state_json(*rt);
 }
 
+Expected<std::string, ApiError> Service::venue_state_text(const std::string& id) {
+  auto rt = runtime(id);
+  if (!rt) return unexpected(ApiError::not_found("no venue \"" + id + "\""));
+  std::lock_guard lock(rt->mu);
+  const ops::TimeMs now = clock_.now_ms();
+  const bool fresh = rt->state_text_gen == rt->state_gen && now >= rt->state_text_ms &&
+                     now - rt->state_text_ms < kStateCacheMs;
+  if (!fresh) {
+    rt->state_text = state_json(*rt).dump();
+    rt->state_text_gen = rt->state_gen;
+    rt->state_text_ms = now;
+  }
+  return rt->state_text;
+}
+
 Answer Service::get_rules(const std::string& id) {
   auto rt = runtime(id);
   if (!rt) return unexpected(ApiError::not_found("no venue \"" + id + "\""));
@@ -727,6 +750,7 @@ Answer Service::set_posture(const Principal& by, const std::string& id, std::str
     std::lock_guard lock(rt->mu);
     previous = rt->posture;
     rt->posture = *posture;
+    rt->changed_state();
   }
   if (auto ok = store_.kv_put(posture_key(id), record.dump()); !ok) {
     return unexpected(ApiError::internal(ok.error().to_string()));
@@ -844,6 +868,11 @@ Answer Service::list_gatherings(const Principal& who, std::optional<std::string_
 
 void Service::ingest(const std::string& id, std::string_view body,
                      std::function<void(Answer)> done) {
+  if (auto fast = ops::parse_telemetry_fast(body)) {
+    ingest_readings(id, std::move(*fast), std::move(done));
+    return;
+  }
+  // Not plainly valid: the slower path locates every problem.
   json j;
   try {
     j = json::parse(body);
@@ -902,6 +931,7 @@ void Service::ingest_readings(const std::string& id, std::vector<ops::Reading> r
         {
           std::lock_guard lock(rt->mu);
           rt->monitor->apply(fresh);
+          rt->changed_state();
         }
         metrics_.counter("vigil_readings_total", "Telemetry readings stored", {"result"})
             .with({"accepted"})
@@ -917,23 +947,52 @@ void Service::ingest_readings(const std::string& id, std::vector<ops::Reading> r
 // ---- alerts ---------------------------------------------------------------------------------
 
 Answer Service::list_alerts(const Principal& who, std::optional<std::string_view> venue,
-                            std::optional<std::string_view> state) {
+                            std::optional<std::string_view> state,
+                            std::optional<std::string_view> before,
+                            std::optional<std::string_view> limit) {
+  constexpr std::size_t kDefaultLimit = 1'000;
+  constexpr std::size_t kMaxLimit = 10'000;
   store::AlertQuery q;
-  if (venue) q.venue = std::string(*venue);
+  std::vector<Error> errors;
+  // A token scoped to one venue lists that venue's alerts (filtered in the query, so that the
+  // limit counts only alerts it may see).
+  if (venue) {
+    q.venue = std::string(*venue);
+  } else if (who.venue) {
+    q.venue = who.venue;
+  }
   if (state) {
     if (!ops::alert_state_from_string(*state)) {
-      return unexpected(ApiError::bad_request(
-          "bad query", {{"state", "must be firing, acknowledged or resolved"}}));
+      errors.push_back({"state", "must be firing, acknowledged or resolved"});
     }
     q.state = std::string(*state);
   }
+  if (before) {
+    auto t = ops::parse_time(*before);
+    if (!t) {
+      errors.push_back({"before", "not an RFC 3339 time: " + std::string(*before)});
+    } else {
+      q.before_ms = *t;
+    }
+  }
+  std::size_t n = kDefaultLimit;
+  if (limit) {
+    const auto [p, ec] = std::from_chars(limit->data(), limit->data() + limit->size(), n);
+    if (ec != std::errc() || p != limit->data() + limit->size() || n == 0 || n > kMaxLimit) {
+      errors.push_back({"limit", "must be an integer from 1 to 10000: " + std::string(*limit)});
+    }
+  }
+  if (!errors.empty()) return unexpected(ApiError::bad_request("bad query", std::move(errors)));
+  q.limit = n + 1;  // one more tells whether there are older ones
   auto rows = store_.list_alerts(q);
   if (!rows) return unexpected(ApiError::internal(rows.error().to_string()));
+  const bool truncated = rows->size() > n;
   json list = json::array();
-  for (const store::AlertRecord& a : *rows) {
+  for (std::size_t i = truncated ? 1 : 0; i < rows->size(); ++i) {
+    const store::AlertRecord& a = (*rows)[i];
     if (who.sees(a.venue)) list.push_back(json::parse(a.detail, nullptr, false));
   }
-  return json{{"alerts", std::move(list)}};
+  return json{{"alerts", std::move(list)}, {"truncated", truncated}};
 }
 
 std::optional<std::string> Service::alert_venue(std::string_view alert_id) {

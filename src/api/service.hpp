@@ -38,6 +38,7 @@ class MetricsRegistry;
 
 namespace vigil::warn {
 class GatheringIndex;
+class GeocodeTable;
 struct CapAlert;
 struct Match;
 }  // namespace vigil::warn
@@ -78,6 +79,8 @@ struct ServiceOptions {
   int agent_threads = 1;
   // Errors that have no request to answer (a failed audit append, a failed alert write).
   std::function<void(std::string_view)> log_error;
+  // Regions of CAP <geocode>s for matching warnings (`[warnings] geocode_table`); may be null.
+  std::shared_ptr<const warn::GeocodeTable> geocodes;
 };
 
 class Service {
@@ -112,6 +115,10 @@ class Service {
   Answer list_venues(const Principal& who);
   Answer get_venue(const std::string& id);
   Answer venue_state(const std::string& id);
+  // The same as JSON text, served from a per-venue cache while nothing changed and for at most
+  // kStateCacheMs (what GET /state answers: building the JSON is most of a request's cost).
+  Expected<std::string, ApiError> venue_state_text(const std::string& id);
+  static constexpr ops::TimeMs kStateCacheMs = 250;
   Answer get_rules(const std::string& id);
   Answer put_rules(const Principal& by, const std::string& id, std::string_view body);
   Answer set_posture(const Principal& by, const std::string& id, std::string_view body);
@@ -133,8 +140,12 @@ class Service {
                        std::function<void(Answer)> done);
 
   // Alerts.
+  // Query values as given in the URL: `before` an RFC 3339 time, `limit` 1..10,000 (default
+  // 1,000): the newest `limit` alerts that began before `before`, oldest first, and `truncated`.
   Answer list_alerts(const Principal& who, std::optional<std::string_view> venue,
-                     std::optional<std::string_view> state);
+                     std::optional<std::string_view> state,
+                     std::optional<std::string_view> before = std::nullopt,
+                     std::optional<std::string_view> limit = std::nullopt);
   // The venue an alert belongs to (for authorization), or nullopt when unknown.
   std::optional<std::string> alert_venue(std::string_view alert_id);
   enum class AlertAction { acknowledge, resolve };
@@ -157,6 +168,8 @@ class Service {
     nlohmann::json body;
   };
   Expected<Posted, ApiError> post_warning(const Principal& by, std::string_view cap_xml);
+  // The same with the actor named directly (the feed watch: `feed:NAME`, `drop`).
+  Expected<Posted, ApiError> post_warning_as(const std::string& actor, std::string_view cap_xml);
   Answer list_warnings(const Principal& who);
   Answer get_warning(const Principal& who, const std::string& id);
   // The venue of a match (for authorization), or nullopt when there is no such match.
@@ -208,6 +221,10 @@ class Service {
                               const warn::Match& match, const std::string& actor);
   void match_active_warnings(const std::string& gathering, const std::string& actor);
   void worker_loop();
+  // Peak occupancy and zone densities of the active gatherings (service_peaks.cpp).
+  struct Peaks;
+  void track_peaks(const std::vector<std::shared_ptr<Runtime>>& venues);
+  nlohmann::json gathering_peaks(const std::string& gathering);
 
   store::Store& store_;
   const ops::Clock& clock_;
@@ -234,6 +251,9 @@ class Service {
   std::mutex warn_mu_;
   std::unique_ptr<warn::GatheringIndex> gatherings_;       // GUARDED_BY(warn_mu_)
   std::map<std::string, nlohmann::json> pending_matches_;  // GUARDED_BY(warn_mu_), by kv key
+
+  std::mutex peaks_mu_;
+  std::map<std::string, std::shared_ptr<Peaks>, std::less<>> peaks_;  // GUARDED_BY(peaks_mu_)
 
   // Background jobs (egress model builds, agent-based estimates), one at a time.
   std::mutex jobs_mu_;

@@ -128,6 +128,7 @@ void Service::update_egress(Runtime& rt, const ops::VenueState& state) {
   j["agent_time_s"] = e.agent_time_s ? json(std::round(*e.agent_time_s * 10) / 10) : json(nullptr);
   j["at_occupancy"] = std::lround(e.estimate_occupancy);
   e.json = std::move(j);
+  rt.changed_state();
   maybe_start_agent_estimate(rt, state);
 }
 
@@ -170,6 +171,7 @@ void Service::maybe_start_agent_estimate(Runtime& rt, const ops::VenueState& sta
         if (!self->egress.json.is_null()) {
           self->egress.json["agent_time_s"] = std::round(result->time_s * 10) / 10;
         }
+        self->changed_state();
       } else if (options_.log_error) {
         options_.log_error("agent egress estimate for " + self->id + ": " +
                            result.error().front().to_string());
@@ -260,6 +262,7 @@ void Service::create_incident(const Principal& by, const std::string& venue_id, 
     rt->egress.conditions = conditions_of(rt->egress.incidents);
     rt->egress.evacuation = rt->egress.evacuation || kind == "evacuation";
     ++rt->egress.conditions_version;
+    rt->changed_state();
   }
   broadcast(venue_id, "incident", incident.dump());
   if (kind == "evacuation") {
@@ -297,6 +300,7 @@ void Service::close_incident(const Principal& by, const std::string& venue_id, c
     rt->egress.evacuation = std::any_of(open.begin(), open.end(),
                                         [](const json& i) { return i["kind"] == "evacuation"; });
     ++rt->egress.conditions_version;
+    rt->changed_state();
   }
   if (auto ok = store_.kv_put(incidents_prefix(venue_id) + id, incident.dump()); !ok) {
     return done(unexpected(ApiError::internal(ok.error().to_string())));

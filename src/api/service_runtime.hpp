@@ -55,6 +55,16 @@ struct Service::Runtime {
   std::atomic<bool> dirty{false};  // new telemetry since the last evaluation
   ops::TimeMs last_eval_ms = 0;
   std::chrono::steady_clock::time_point last_state_sent{};
+
+  // The `GET /state` answer is kept as text and served again while nothing it is made of has
+  // changed (`state_gen`, bumped by changed_state()) and for at most Service::kStateCacheMs
+  // (times in it age). Building it is most of a request's CPU.
+  std::uint64_t state_gen = 0;
+  std::uint64_t state_text_gen = ~std::uint64_t{0};
+  ops::TimeMs state_text_ms = 0;
+  std::string state_text;
+  // REQUIRES: mu held. Call on every change to the monitor, the posture or the egress.
+  void changed_state() { ++state_gen; }
 };
 
 }  // namespace vigil::api

@@ -16,6 +16,7 @@
 #include "store/crypto.hpp"
 #include "warn/advisory.hpp"
 #include "warn/cap.hpp"
+#include "warn/geocode.hpp"
 #include "warn/match.hpp"
 
 namespace vigil::api {
@@ -75,6 +76,7 @@ std::optional<json> kv_json(store::Store& st, const std::string& key) {
 
 void Service::rebuild_gathering_index() {
   auto index = std::make_unique<warn::GatheringIndex>();
+  if (options_.geocodes) index->set_geocodes(options_.geocodes);
   auto rows = store_.list_gatherings({});
   if (rows) {
     for (const auto& g : *rows) {
@@ -140,6 +142,7 @@ void Service::match_active_warnings(const std::string& gathering, const std::str
   auto rt = runtime((*g)->venue);
   if (!rt || !rt->model->origin) return;
   warn::GatheringIndex one;
+  if (options_.geocodes) one.set_geocodes(options_.geocodes);
   try {
     one.upsert(gathering_ref(**g, *rt->model));
   } catch (const std::invalid_argument&) {
@@ -162,9 +165,17 @@ void Service::match_active_warnings(const std::string& gathering, const std::str
 }
 
 Expected<Service::Posted, ApiError> Service::post_warning(const Principal& by, std::string_view xml) {
+  return post_warning_as(by.actor(), xml);
+}
+
+Expected<Service::Posted, ApiError> Service::post_warning_as(const std::string& actor,
+                                                             std::string_view xml) {
   auto cap = warn::parse_cap(xml);
   if (!cap) return unexpected(ApiError::bad_request("not a valid CAP document", cap.error()));
   const std::string id = warning_id(cap->sender, cap->identifier, cap->sent_ms);
+  // One intake at a time: the same document from a feed and over HTTP at once is stored once.
+  static std::mutex intake_mu;
+  std::lock_guard intake(intake_mu);
   if (auto existing = kv_json(store_, "warning/" + id)) {
     return Posted{false, *existing};
   }
@@ -177,7 +188,7 @@ Expected<Service::Posted, ApiError> Service::post_warning(const Principal& by, s
                   {"msg_type", std::string(warn::to_string(cap->msg_type))},
                   {"version", cap->version},
                   {"received_at", store::format_rfc3339_ms(now)},
-                  {"received_by", by.actor()},
+                  {"received_by", actor},
                   {"state", "active"},
                   {"sha256", store::sha256_hex(xml)},
                   {"headline", cap->infos.empty() ? "" : cap->infos[0].headline},
@@ -216,13 +227,13 @@ Expected<Service::Posted, ApiError> Service::post_warning(const Principal& by, s
     if (gatherings_) matches = gatherings_->match(*cap, now);
   }
   json match_list = json::array();
-  for (const warn::Match& m : matches) match_list.push_back(record_match(id, *cap, m, by.actor()));
+  for (const warn::Match& m : matches) match_list.push_back(record_match(id, *cap, m, actor));
   warning["matches"] = match_list.size();
   if (auto ok = store_.kv_put("warning/" + id, warning.dump()); !ok) {
     return unexpected(ApiError::internal(ok.error().to_string()));
   }
   (void)store_.kv_put("cap/" + id, std::string(xml));
-  audit(by.actor(), "warning.received", id, "",
+  audit(actor, "warning.received", id, "",
         {{"identifier", cap->identifier},
          {"sender", cap->sender},
          {"msg_type", warning["msg_type"]},
@@ -487,7 +498,7 @@ Answer Service::timeline(const std::string& gathering) {
   // Alerts of the venue during the gathering and their time to acknowledge.
   json alerts = json::array();
   std::vector<double> alert_ack;
-  if (auto rows = store_.list_alerts({venue, std::nullopt})) {
+  if (auto rows = store_.list_alerts(store::AlertQuery::of_venue(venue))) {
     for (const auto& a : *rows) {
       if (a.since_ms > (*g)->ends_at_ms || a.since_ms < (*g)->starts_at_ms - 24 * 3'600'000LL) continue;
       json j = json::parse(a.detail, nullptr, false);
@@ -512,6 +523,7 @@ Answer Service::timeline(const std::string& gathering) {
               {"events", std::move(events)},
               {"warnings", std::move(warnings)},
               {"alerts", std::move(alerts)},
+              {"peaks", gathering_peaks(gathering)},
               {"time_to_acknowledge",
                {{"warnings", stats(ack_all)}, {"alerts", stats(alert_ack)}, {"by_person", people}}}};
 }

@@ -64,6 +64,24 @@ th{{background:#f2f2f2}} .muted{{color:#555}} code{{font-size:12px}}
   }
   out += "</table>";
 
+  // Peaks during the gathering: the venue's occupancy and each zone's density.
+  const json& peaks = t.contains("peaks") ? t["peaks"] : json::object();
+  out += "<h2>Peaks during the gathering</h2><table><tr><th>where</th><th>peak</th><th>at</th></tr>";
+  if (const json* occ = peaks.contains("occupancy") && peaks["occupancy"].is_object() ? &peaks["occupancy"] : nullptr) {
+    out += fmt::format("<tr><td>venue occupancy</td><td>{:.0f} persons</td><td>{}</td></tr>",
+                       occ->value("persons", 0.0), text(*occ, "at"));
+  } else {
+    out += "<tr><td>venue occupancy</td><td colspan=2 class=muted>no evaluation during the gathering yet</td></tr>";
+  }
+  if (peaks.contains("zones")) {
+    for (const json& z : peaks["zones"]) {
+      out += fmt::format("<tr><td>zone {}</td><td>{:.2f} persons/m² ({:.0f} persons)</td><td>{}</td></tr>",
+                         text(z, "zone"), z.value("density_p_m2", 0.0), z.value("persons", 0.0),
+                         text(z, "at"));
+    }
+  }
+  out += "</table>";
+
   out += "<h2>Warnings matched to this gathering</h2><table><tr><th>received</th><th>warning</th>"
          "<th>specificity</th><th>state</th><th>acknowledged by</th><th>action</th></tr>";
   for (const json& m : t["warnings"]) {

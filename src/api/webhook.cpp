@@ -7,6 +7,8 @@
 
 #include "server/http.hpp"
 #include "server/metrics.hpp"
+#include "store/audit.hpp"
+#include "store/store.hpp"
 
 namespace vigil::api {
 
@@ -25,33 +27,41 @@ WebhookNotifier::WebhookNotifier(server::MetricsRegistry& metrics,
 }
 
 WebhookNotifier::~WebhookNotifier() {
-  std::size_t dropped = 0;
+  std::deque<Job> dropped_jobs;
   {
     std::lock_guard lock(mu_);
     stop_ = true;
-    dropped = jobs_.size();
-    jobs_.clear();
+    dropped_jobs.swap(jobs_);
   }
   cv_.notify_all();
   thread_.join();
+  const std::size_t dropped = dropped_jobs.size();
+  for (Job& job : dropped_jobs) {
+    if (job.done) job.done(false);
+  }
   if (dropped && log_) {
     log_(server::LogLevel::warn, fmt::format("webhook: {} notification(s) not delivered at shutdown", dropped));
   }
 }
 
-void WebhookNotifier::send(const std::string& url, const nlohmann::json& body) {
+void WebhookNotifier::send(const std::string& url, const nlohmann::json& body, Done done) {
+  bool queued = false;
   {
     std::lock_guard lock(mu_);
-    if (jobs_.size() >= options_.max_queued) {
-      metrics_.counter("vigil_webhook_total", "Webhook notifications by outcome", {"outcome"})
-          .with({"dropped"})
-          .inc();
-      if (log_) log_(server::LogLevel::error, "webhook: queue full, notification to " + url + " dropped");
-      return;
+    if (jobs_.size() < options_.max_queued) {
+      jobs_.push_back({url, body.dump(), 0, std::chrono::steady_clock::now(), std::move(done)});
+      queued = true;
     }
-    jobs_.push_back({url, body.dump(), 0, std::chrono::steady_clock::now()});
   }
-  cv_.notify_all();
+  if (queued) {
+    cv_.notify_all();
+    return;
+  }
+  metrics_.counter("vigil_webhook_total", "Webhook notifications by outcome", {"outcome"})
+      .with({"dropped"})
+      .inc();
+  if (log_) log_(server::LogLevel::error, "webhook: queue full, notification to " + url + " dropped");
+  if (done) done(false);
 }
 
 bool WebhookNotifier::drain(std::chrono::milliseconds timeout) {
@@ -86,6 +96,8 @@ void WebhookNotifier::run() {
     const bool permanent = result && result->status >= 400 && result->status < 500 &&
                            result->status != 408 && result->status != 429;
     std::string why = result ? fmt::format("HTTP {}", result->status) : result.error().to_string();
+    const bool final_outcome = delivered || permanent || job.attempt >= options_.max_attempts;
+    if (final_outcome && job.done) job.done(delivered);  // before busy_ clears: drain() waits for it
 
     lock.lock();
     busy_ = false;
@@ -111,6 +123,129 @@ void WebhookNotifier::run() {
     }
     cv_.notify_all();
   }
+}
+
+namespace {
+constexpr std::string_view kWitnessKey = "audit/witness_url_seq";
+}  // namespace
+
+CheckpointWitness::CheckpointWitness(store::Store& store, WebhookNotifier& notifier, std::string url,
+                                     std::function<void(server::LogLevel, std::string_view)> log,
+                                     std::chrono::milliseconds poll)
+    : store_(store), notifier_(notifier), url_(std::move(url)), log_(std::move(log)), poll_(poll) {
+  if (!log_) log_ = [](server::LogLevel, std::string_view) {};
+  if (auto v = store_.kv_get(kWitnessKey); v && *v) {
+    try {
+      delivered_ = std::stoll(**v);
+    } catch (const std::exception&) {
+      log_(server::LogLevel::warn, fmt::format("audit witness: kv {} is not a number; "
+                                               "posting every checkpoint again", kWitnessKey));
+    }
+  }
+  saved_ = delivered_;
+  queued_ = delivered_;
+}
+
+CheckpointWitness::~CheckpointWitness() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void CheckpointWitness::start() {
+  thread_ = std::thread([this] { run(); });
+}
+
+void CheckpointWitness::run() {
+  std::unique_lock lock(mu_);
+  while (!stop_) {
+    lock.unlock();
+    publish();
+    save();
+    lock.lock();
+    cv_.wait_for(lock, poll_, [this] { return stop_; });
+  }
+}
+
+void CheckpointWitness::publish() {
+  auto all = store_.list_checkpoints();
+  if (!all) {
+    log_(server::LogLevel::error,
+         "audit witness: cannot list the checkpoints: " + all.error().to_string());
+    return;
+  }
+  std::sort(all->begin(), all->end(),
+            [](const store::AuditCheckpoint& a, const store::AuditCheckpoint& b) { return a.seq < b.seq; });
+  for (const store::AuditCheckpoint& c : *all) {
+    {
+      std::lock_guard lock(mu_);
+      if (c.seq <= queued_ || outstanding_.contains(c.seq)) continue;
+      queued_ = c.seq;
+      outstanding_.insert(c.seq);
+    }
+    nlohmann::json body = nlohmann::json::parse(store::witness_line(c));
+    notifier_.send(url_, body, [this, seq = c.seq](bool delivered) { done(seq, delivered); });
+  }
+}
+
+void CheckpointWitness::done(std::int64_t seq, bool delivered) {
+  std::lock_guard lock(mu_);
+  outstanding_.erase(seq);
+  if (delivered) {
+    succeeded_.insert(seq);
+  } else {
+    // Posted again at the next publish(), with every newer one.
+    queued_ = std::min(queued_, seq - 1);
+  }
+  // Delivered in order: every checkpoint up to it delivered, none older still waiting.
+  std::int64_t limit = queued_;
+  if (!outstanding_.empty()) limit = std::min(limit, *outstanding_.begin() - 1);
+  while (!succeeded_.empty() && *succeeded_.begin() <= limit) {
+    delivered_ = std::max(delivered_, *succeeded_.begin());
+    succeeded_.erase(succeeded_.begin());
+  }
+}
+
+void CheckpointWitness::save() {
+  std::int64_t value = 0;
+  {
+    std::lock_guard lock(mu_);
+    if (delivered_ == saved_) return;
+    value = delivered_;
+  }
+  if (auto ok = store_.kv_put(kWitnessKey, std::to_string(value)); !ok) {
+    log_(server::LogLevel::error, "audit witness: cannot record the delivery: " + ok.error().to_string());
+    return;
+  }
+  std::lock_guard lock(mu_);
+  saved_ = value;
+}
+
+std::int64_t CheckpointWitness::delivered_seq() {
+  std::lock_guard lock(mu_);
+  return delivered_;
+}
+
+void CheckpointWitness::finish(std::chrono::milliseconds wait) {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  store::AuditQuery any;
+  any.limit = 1;
+  if (auto entries = store_.list_audit(any); entries && !entries->empty()) {  // else nothing to sign
+    if (auto c = store_.checkpoint_audit(); !c) {
+      log_(server::LogLevel::error, "audit witness: cannot sign the head of the log: " + c.error().to_string());
+    }
+  }
+  publish();
+  notifier_.drain(wait);
+  save();
 }
 
 }  // namespace vigil::api

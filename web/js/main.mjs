@@ -23,7 +23,7 @@ const routes = [
   { re: /^alerts$/, view: alerts, nav: 'alerts' },
   { re: /^warnings(?:\/([^/]+))?$/, view: warnings, nav: 'warnings' },
   { re: /^timeline(?:\/([^/]+))?$/, view: timeline, nav: 'timeline' },
-  { re: /^sim$/, view: sim, nav: 'sim' },
+  { re: /^sim(?:\/([^/]+))?(?:\/([^/]+))?$/, view: sim, nav: 'sim' },
 ];
 
 const main = document.getElementById('main');

@@ -352,8 +352,112 @@ export function createPlan(doc, level, opts = {}) {
     select(selected);
   }
 
+  /** A layer above the plan (under the labels) for the caller's marks, e.g. simulated people. */
+  function overlay(name) {
+    const g = s(`g.layer-${name}`, { 'aria-hidden': 'true' });
+    svg.insertBefore(g, gLabels);
+    return g;
+  }
+
+  // ---- freehand polygon drawing (a hazard's outline) ----
+  // Pointer: click the corners, double-click (or Enter) to finish. Keyboard: the plan takes the
+  // focus with a cursor at its centre; arrows move it by 1 m (Shift: 5 m), Space adds a corner,
+  // Backspace removes the last one, Enter finishes, Escape cancels.
+  let drawing = null;
+  function toPlan(ev) {
+    const m = svg.getScreenCTM();
+    if (!m) return null;
+    const q = new DOMPoint(ev.clientX, ev.clientY).matrixTransform(m.inverse());
+    return [r2(q.x), r2(-q.y)];
+  }
+  function startDrawing({ onChange = () => {}, onFinish = () => {}, onCancel = () => {} } = {}) {
+    stopDrawing();
+    const metresPerPx = () => {
+      const rect = svg.getBoundingClientRect();
+      return rect.width ? Math.max(vb.width / rect.width, vb.height / rect.height) : unit / 10;
+    };
+    const g = s('g.layer-draw');
+    const catcher = s('rect.draw-catcher', {
+      x: vb.x, y: vb.y, width: vb.width, height: vb.height, tabindex: 0, role: 'application',
+      'aria-label': `Draw the hazard on level ${level}: arrows move the cursor, Space adds a corner, Backspace removes the last one, Enter finishes, Escape cancels`,
+    });
+    const shape = s('path.draw-shape');
+    const rubber = s('path.draw-rubber');
+    const dots = s('g.draw-dots');
+    const cursor = s('circle.draw-cursor');
+    g.append(catcher, shape, rubber, dots, cursor);
+    svg.append(g);
+    svg.classList.add('drawing');
+    const pts = [];
+    let cur = [r2(vb.x + vb.width / 2), r2(-(vb.y + vb.height / 2))];
+    function redraw() {
+      const k = metresPerPx();
+      shape.setAttribute('d', pts.length ? `M${pts.map(pt).join('L')}${pts.length > 2 ? 'Z' : ''}` : '');
+      shape.setAttribute('stroke-width', r2(2 * k));
+      rubber.setAttribute('d', pts.length ? `M${pt(pts[pts.length - 1])}L${pt(cur)}` : '');
+      rubber.setAttribute('stroke-width', r2(1.5 * k));
+      cursor.setAttribute('cx', cur[0]);
+      cursor.setAttribute('cy', -cur[1]);
+      cursor.setAttribute('r', r2(5 * k));
+      cursor.setAttribute('stroke-width', r2(1.5 * k));
+      dots.replaceChildren(...pts.map((p) => s('circle', { cx: p[0], cy: -p[1], r: r2(3.5 * k) })));
+      onChange(pts.slice());
+    }
+    function add(p) {
+      if (!p) return;
+      const last = pts[pts.length - 1];
+      // The two clicks of a double-click land on one spot: one corner.
+      if (last && Math.hypot(p[0] - last[0], p[1] - last[1]) < 4 * metresPerPx()) return;
+      pts.push(p);
+      redraw();
+    }
+    function finish() {
+      if (pts.length < 3) { onChange(pts.slice(), 'A hazard needs at least 3 corners.'); return; }
+      const done = pts.slice();
+      stopDrawing();
+      onFinish([...done, done[0]]);
+    }
+    function cancel() {
+      stopDrawing();
+      onCancel();
+    }
+    catcher.addEventListener('click', (ev) => { cur = toPlan(ev) || cur; add(cur); });
+    catcher.addEventListener('dblclick', (ev) => { ev.preventDefault(); finish(); });
+    catcher.addEventListener('pointermove', (ev) => { cur = toPlan(ev) || cur; redraw(); });
+    catcher.addEventListener('keydown', (ev) => {
+      const step = ev.shiftKey ? 5 : 1;
+      const moves = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, step], ArrowDown: [0, -step] };
+      if (moves[ev.key]) {
+        cur = [r2(cur[0] + moves[ev.key][0]), r2(cur[1] + moves[ev.key][1])];
+        redraw();
+      } else if (ev.key === ' ' || ev.key === '+') add(cur);
+      else if (ev.key === 'Backspace') { pts.pop(); redraw(); }
+      else if (ev.key === 'Enter') finish();
+      else if (ev.key === 'Escape') cancel();
+      else return;
+      ev.preventDefault();
+      ev.stopPropagation();
+    });
+    drawing = { g, finish, cancel, undo: () => { pts.pop(); redraw(); } };
+    redraw();
+    catcher.focus({ preventScroll: true });
+    return drawing;
+  }
+  function stopDrawing() {
+    if (!drawing) return;
+    drawing.g.remove();
+    svg.classList.remove('drawing');
+    drawing = null;
+  }
+
   return {
-    el: svg, update, select, zones,
+    el: svg, update, select, zones, overlay, startDrawing, stopDrawing,
+    isDrawing: () => !!drawing,
     zoneInfo: (id) => (zones.has(id) ? zoneText(zones.get(id)) : ''),
+    /** Metres per screen pixel at the plan's current size. */
+    metresPerPixel: () => {
+      const rect = svg.getBoundingClientRect();
+      return rect.width ? Math.max(vb.width / rect.width, vb.height / rect.height) : unit / 10;
+    },
   };
 }

@@ -19,10 +19,13 @@ struct Endpoint {
 
 const std::set<std::string> kReaders = {"admin", "analyst", "operator", "viewer"};
 
-std::vector<Endpoint> endpoints(const std::string& venue_file, const std::string& alert_id) {
+std::vector<Endpoint> endpoints(const std::string& venue_file, const std::string& alert_id,
+                                const std::string& simulation_id) {
   const std::string gathering = R"({"id":"g-matrix","venue":"riverside-hall","name":"Concert",
     "starts_at":"2026-12-01T18:00:00Z","ends_at":"2026-12-01T23:00:00Z",
     "expected_attendance":5000,"kind":"concert"})";
+  // A tiny simulation: each allowed caller queues one (at most 4 wait, so 3 callers fit).
+  const std::string scenario = R"({"population":[{"zone":"pit","count":3}],"max_time_s":60})";
   const std::string reading =
       R"({"readings":[{"sensor":"zc-floor","seq":99,"ts":")" + now_text() + R"(","count":10}]})";
   return {
@@ -52,6 +55,12 @@ std::vector<Endpoint> endpoints(const std::string& venue_file, const std::string
       {"list incidents", "GET", "/api/v1/venues/{v}/incidents", "", kReaders},
       {"incident", "POST", "/api/v1/venues/{v}/incidents", R"({"kind":"evacuation","note":"drill"})",
        {"admin", "operator"}},
+      {"simulate", "POST", "/api/v1/venues/{v}/simulations", scenario,
+       {"admin", "analyst", "operator"}},
+      {"list simulations", "GET", "/api/v1/simulations?venue={v}", "", kReaders},
+      {"get simulation", "GET", "/api/v1/simulations/" + simulation_id, "", kReaders},
+      {"simulation frames", "GET", "/api/v1/simulations/" + simulation_id + "/frames?fps=1", "",
+       kReaders},
   };
 }
 
@@ -65,13 +74,18 @@ TEST_F(AuthorizationTest, EveryRoleOnEveryEndpointForOwnAndOtherVenue) {
   const auto alert = wait_alert("capacity", "?venue=riverside-hall");
   ASSERT_TRUE(alert.is_object());
   const std::string alert_id = alert["id"];
+  // A simulation of the hall to read.
+  const auto sim = call("admin", "POST", "/api/v1/venues/riverside-hall/simulations",
+                        R"({"population":[{"zone":"pit","count":3}],"max_time_s":60})");
+  ASSERT_EQ(sim.status, 202) << sim.body;
+  const std::string simulation_id = nlohmann::json::parse(sim.body)["id"];
 
   const std::string venue_file = read_text(example("concert-hall.geojson"));
   const std::vector<std::string> roles = {"admin",        "analyst",      "operator",
                                           "viewer",       "sensor",       "operator-other",
                                           "viewer-other", "sensor-other"};
   int checked = 0;
-  for (const Endpoint& e : endpoints(venue_file, alert_id)) {
+  for (const Endpoint& e : endpoints(venue_file, alert_id, simulation_id)) {
     std::string target = e.target;
     if (auto at = target.find("{v}"); at != std::string::npos) target.replace(at, 3, kHall);
     for (const std::string& role : roles) {
@@ -96,7 +110,7 @@ TEST_F(AuthorizationTest, EveryRoleOnEveryEndpointForOwnAndOtherVenue) {
       ++checked;
     }
   }
-  EXPECT_EQ(checked, 19 * 8);
+  EXPECT_EQ(checked, 23 * 8);
 }
 
 TEST_F(AuthorizationTest, ListsShowOnlyVenuesInScope) {
@@ -114,6 +128,21 @@ TEST_F(AuthorizationTest, ListsShowOnlyVenuesInScope) {
   EXPECT_TRUE(list.empty()) << list.dump();
   list = nlohmann::json::parse(call("operator", "GET", "/api/v1/alerts").body)["alerts"];
   EXPECT_FALSE(list.empty());
+}
+
+TEST_F(AuthorizationTest, SimulationsOfAVenueOutOfScopeAreHidden) {
+  const auto sim = call("operator-other", "POST", "/api/v1/venues/school-43/simulations",
+                        R"({"population":[{"zone":"room-101","count":3}],"max_time_s":30})");
+  ASSERT_EQ(sim.status, 202) << sim.body;
+  // The hall's operator and viewer neither list nor read the school's simulations.
+  EXPECT_EQ(call("operator", "POST", "/api/v1/venues/school-43/simulations", "{}").status, 403);
+  EXPECT_EQ(call("viewer", "GET", "/api/v1/simulations?venue=school-43").status, 403);
+  const std::string id = nlohmann::json::parse(sim.body)["id"];
+  EXPECT_EQ(call("viewer", "GET", "/api/v1/simulations/" + id).status, 403);
+  EXPECT_EQ(call("operator", "GET", "/api/v1/simulations/" + id + "/frames").status, 403);
+  EXPECT_EQ(call("viewer-other", "GET", "/api/v1/simulations/" + id).status, 200);
+  const auto list = nlohmann::json::parse(call("viewer", "GET", "/api/v1/simulations").body);
+  EXPECT_TRUE(list["simulations"].empty()) << list.dump();
 }
 
 TEST_F(AuthorizationTest, RevokedTokenIsRefused) {

@@ -52,13 +52,25 @@ TEST_F(EndpointsTest, VenueAnswersTheFilePlusDerivedFigures) {
 }
 
 TEST_F(EndpointsTest, TelemetryIsIdempotentAndCountsPeople) {
-  auto r = telemetry(kHall, {reading_in_out("lc-E1", 1, 40, 0), reading_in_out("lc-E1", 2, 10, 0)});
+  const json batch = {reading_in_out("lc-E1", 1, 40, 0), reading_in_out("lc-E1", 2, 10, 0)};
+  auto r = telemetry(kHall, batch);
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(json::parse(r.body), (json{{"accepted", 2}, {"duplicates", 0}}));
   // A retry of the same batch (the client missed the answer) changes nothing.
-  r = telemetry(kHall, {reading_in_out("lc-E1", 1, 40, 0), reading_in_out("lc-E1", 2, 10, 0)});
+  r = telemetry(kHall, batch);
   EXPECT_EQ(json::parse(r.body), (json{{"accepted", 0}, {"duplicates", 2}}));
   EXPECT_NEAR(state()["net_entered"].get<double>(), 50, 1e-9);
+
+  // A sensor that rebooted starts its seq at 1 again, with new timestamps: new readings.
+  r = telemetry(kHall, json::array({reading_in_out("lc-E1", 1, 5, 0, now_text(60'000))}));
+  EXPECT_EQ(json::parse(r.body), (json{{"accepted", 1}, {"duplicates", 0}}));
+  EXPECT_NEAR(state()["net_entered"].get<double>(), 55, 1e-9);
+
+  // Each group commit is measured.
+  auto metrics = call("", "GET", "/metrics");
+  EXPECT_NE(metrics.body.find("vigil_store_commit_seconds_count{result=\"committed\"}"),
+            std::string::npos)
+      << metrics.body;
 }
 
 TEST_F(EndpointsTest, BadBatchIsRefusedWholeWithEveryProblemLocated) {
@@ -153,6 +165,20 @@ TEST_F(EndpointsTest, AlertLifecycleOverHttp) {
   ASSERT_FALSE(resolved.empty());
   EXPECT_EQ(resolved[0]["resolution_note"], "floor emptied");
   EXPECT_EQ(call("operator", "POST", "/api/v1/alerts/nope/ack", R"({"note":"x"})").status, 404);
+
+  // Paging: the newest `limit`, `truncated` when older ones exist.
+  const auto all = alerts();
+  ASSERT_GE(all.size(), 1u);
+  r = call("viewer", "GET", "/api/v1/alerts?limit=" + std::to_string(all.size()));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json::parse(r.body)["truncated"], false);
+  r = call("viewer", "GET", "/api/v1/alerts?before=2000-01-01T00:00:00Z");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(json::parse(r.body)["alerts"].empty());
+  r = call("viewer", "GET", "/api/v1/alerts?limit=0");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("\"path\":\"limit\""), std::string::npos) << r.body;
+  EXPECT_EQ(call("viewer", "GET", "/api/v1/alerts?before=yesterday").status, 400);
 }
 
 TEST_F(EndpointsTest, EveryChangeIsInTheVerifiableAuditLog) {
@@ -172,6 +198,14 @@ TEST_F(EndpointsTest, EveryChangeIsInTheVerifiableAuditLog) {
   ASSERT_TRUE(v);
   EXPECT_TRUE(v->ok) << v->reason;
   EXPECT_EQ(call("analyst", "GET", "/api/v1/audit?from=tomorrow").status, 400);
+
+  // `truncated` only when more entries follow.
+  const std::string n = std::to_string(entries.size());
+  r = call("analyst", "GET", "/api/v1/audit?limit=" + n);
+  EXPECT_EQ(json::parse(r.body)["truncated"], false) << r.body;
+  r = call("analyst", "GET", "/api/v1/audit?limit=1");
+  EXPECT_EQ(json::parse(r.body)["truncated"], true);
+  EXPECT_EQ(json::parse(r.body)["entries"].size(), 1u);
 }
 
 TEST_F(EndpointsTest, StreamCarriesStateAndAlertsWithinMilliseconds) {

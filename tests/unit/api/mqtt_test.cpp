@@ -123,8 +123,12 @@ class Publisher {
   bool connected_ = false;
 };
 
+// The same (seq, in, out) is the same reading, timestamp included (a resent reading), so a
+// repeat is a duplicate; the time is the test's start plus seq seconds.
 std::string reading(int seq, int in, int out = 0) {
-  return json{{"seq", seq}, {"ts", now_text()}, {"in", in}, {"out", out}}.dump();
+  static const ops::TimeMs start_ms = ops::SystemClock().now_ms();
+  return json{{"seq", seq}, {"ts", ops::format_time(start_ms + 1000 * seq)}, {"in", in}, {"out", out}}
+      .dump();
 }
 
 class MqttTest : public ::testing::Test {

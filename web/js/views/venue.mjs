@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // One venue, live: floor plan per level, zones, egress-now gauge, alerts, posture, incidents.
 
-import { h, replace, notice } from '../dom.mjs';
+import { h, s, replace, notice } from '../dom.mjs';
 import { fmtInt, fmt1, fmt2, fmtDuration, fmtTime, fmtTrend, humanise, zoneName } from '../format.mjs';
 import { openStream } from '../sse.mjs';
 import { createPlan, levelsOf, LOS, NO_DATA, SENSOR_STATUS } from '../plan.mjs';
@@ -39,6 +39,7 @@ export async function mount(root, ctx, id) {
   const egressBox = h('div.egress');
   const levelBar = h('div.level-bar', { role: 'group', 'aria-label': 'Level' });
   const planBox = h('div.plan-box');
+  const drawBar = h('div.draw-bar', { role: 'region', 'aria-label': 'Drawing a hazard', hidden: true });
   const inspector = h('p.inspector', { 'aria-live': 'polite' }, 'Hover over or tab to a zone for its figures; Enter selects it and shows its recommended exits.');
   const alertsBox = h('div', h('p.muted', 'Loading alerts…'));
   const postureBox = h('div');
@@ -55,7 +56,7 @@ export async function mount(root, ctx, id) {
     h('div.venue-grid',
       h('section.card.plan-card', { 'aria-labelledby': 'plan-h' },
         h('div.card-head', h('h2#plan-h.card-title', 'Floor plan'), levelBar),
-        planBox, inspector, legend()),
+        drawBar, planBox, inspector, legend()),
       h('div.side',
         h('div.summary',
           h('section.card.summary-card', { 'aria-labelledby': 'occ-h' }, h('h2#occ-h.card-title', 'Occupancy'), occupancyEl, occupancySub),
@@ -76,6 +77,15 @@ export async function mount(root, ctx, id) {
   let level = levels[0] ?? 0;
   let state = null;
   let selectedZone = null;
+  // Open hazards drawn on the plan (red), on their level.
+  let openHazards = [];
+  function paintHazards() {
+    const plan = plans.get(level);
+    if (!plan) return;
+    plan.hazardLayer ||= plan.overlay('hazards');
+    plan.hazardLayer.replaceChildren(...openHazards.filter((i) => (i.level ?? 0) === level).map((i) =>
+      s('path.hazard', { d: `M${i.polygon.map(([x, y]) => `${x},${-y}`).join('L')}Z` })));
+  }
   const inspect = (zid) => {
     const plan = plans.get(level);
     if (plan && zid) inspector.textContent = plan.zoneInfo(zid);
@@ -83,11 +93,14 @@ export async function mount(root, ctx, id) {
   const inspectorHint = inspector.textContent;
   function showLevel(l) {
     if (l !== level) inspector.textContent = inspectorHint;
+    if (plans.get(level)?.isDrawing()) plans.get(level).stopDrawing();
+    drawBar.hidden = true;
     level = l;
     for (const b of levelBar.querySelectorAll('button')) b.setAttribute('aria-pressed', String(+b.dataset.level === l));
     if (!plans.has(l)) plans.set(l, createPlan(doc, l, { tz, onInspect: inspect, onSelect: (z) => { selectedZone = z; if (z) inspect(z); } }));
     const plan = plans.get(l);
     if (state) plan.update(state);
+    paintHazards();
     replace(planBox, plan.el);
     planBox.dataset.level = String(l);
   }
@@ -228,6 +241,8 @@ export async function mount(root, ctx, id) {
     if (seq !== incidentsSeq) return;
     const open = list.filter((i) => !i.closed_at).reverse();
     const closed = list.filter((i) => i.closed_at).slice(-5).reverse();
+    openHazards = open.filter((i) => i.kind === 'hazard' && Array.isArray(i.polygon));
+    paintHazards();
     replace(incidentLog, [...open, ...closed].map((inc) => h('li', { 'data-incident': inc.id, class: inc.closed_at ? 'closed' : 'open' },
       h('time', { datetime: inc.at || '' }, fmtTime(inc.at, tz)), ' ', h('strong', incidentWhat(inc)),
       inc.note ? `: ${inc.note}` : '', inc.by ? h('span.muted', ` – ${inc.by}`) : null,
@@ -291,9 +306,49 @@ export async function mount(root, ctx, id) {
         afterIncident(await ctx.api.post(`/venues/${enc}/incidents`, body));
       },
     });
+    // A hazard drawn freehand on the plan of the level shown: corners by click (or keyboard),
+    // then the note in the dialog; the outline is sent as the incident's polygon.
+    const drawHazard = (opener) => {
+      const plan = plans.get(level);
+      const drawLevel = level;
+      const status = h('span.draw-status', { 'aria-live': 'polite' });
+      const done = () => { drawBar.hidden = true; replace(drawBar); };
+      const finishBtn = h('button.btn.btn-primary.btn-small#draw-finish', { type: 'button', onclick: () => plan.isDrawing() && handle.finish() }, 'Finish');
+      replace(drawBar,
+        h('p.draw-help', h('strong', `Drawing a hazard on level ${drawLevel}. `),
+          'Click its corners on the plan; double-click or press Enter to finish, Escape to cancel. ',
+          'With the keyboard: arrows move the cursor (Shift: 5 m), Space adds a corner, Backspace removes the last.'),
+        h('div.button-row', status, finishBtn,
+          h('button.btn.btn-small#draw-undo', { type: 'button', onclick: () => handle.undo() }, 'Undo corner'),
+          h('button.btn.btn-small#draw-cancel', { type: 'button', onclick: () => handle.cancel() }, 'Cancel')));
+      drawBar.hidden = false;
+      const handle = plan.startDrawing({
+        onChange: (pts, problem) => {
+          status.textContent = problem || `${pts.length} corner${pts.length === 1 ? '' : 's'}`;
+          finishBtn.disabled = pts.length < 3;
+        },
+        onCancel: () => { done(); opener?.focus(); },
+        onFinish: (ring) => {
+          done();
+          opener?.focus();
+          let a = 0;
+          for (let i = 1; i < ring.length; i++) a += ring[i - 1][0] * ring[i][1] - ring[i][0] * ring[i - 1][1];
+          formDialog({
+            title: 'Report a hazard',
+            intro: `The drawn area on level ${drawLevel} (${ring.length - 1} corners, ${fmt1(Math.abs(a) / 2)} m²) becomes impassable; routing guidance and the egress estimate are recomputed at once.`,
+            fields: [{ name: 'note', label: 'Note', kind: 'textarea', required: true }],
+            confirm: 'Report',
+            onSubmit: async (v) => {
+              afterIncident(await ctx.api.post(`/venues/${enc}/incidents`, { kind: 'hazard', polygon: ring, level: drawLevel, note: v.note }));
+            },
+          });
+        },
+      });
+    };
     replace(incidentsBox, h('div.button-row',
       h('button.btn#report-exit-blocked', { type: 'button', onclick: () => report('exit_blocked') }, 'Blocked exit…'),
       h('button.btn#report-hazard', { type: 'button', onclick: () => report('hazard') }, 'Hazard…'),
+      h('button.btn#draw-hazard', { type: 'button', title: 'Draw the hazard area on the plan of the level shown', onclick: (ev) => drawHazard(ev.currentTarget) }, 'Draw hazard…'),
       h('button.btn.btn-danger#report-evacuation', { type: 'button', onclick: () => report('evacuation') }, 'Evacuation…')));
   })();
 
