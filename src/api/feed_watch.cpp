@@ -172,7 +172,10 @@ FeedWatcher::Outcome FeedWatcher::post(const std::string& actor, const std::stri
     } else {
       const ApiError& e = posted.error();
       error = e.message;
-      for (const Error& detail : e.errors) error += "\n" + detail.to_string();
+      for (const Error& detail : e.errors) {
+        error += '\n';
+        error += detail.to_string();
+      }
       outcome = e.status == 400 ? Outcome::invalid : Outcome::failed;
     }
   } catch (const std::exception& e) {  // never let one document stop the watcher
