@@ -6,6 +6,8 @@
 #include <limits>
 #include <vector>
 
+#include "sim/fast_exp.hpp"
+
 namespace vigil::sim {
 
 namespace {
@@ -44,23 +46,83 @@ const ModelInfo& CfsmModel::info() {
 }
 
 namespace {
-// Does j, which is in i's way, have i in its own way too (by j's desired direction), and has i
-// the shorter route (ties: the lower index)? Then i goes on and j waits.
-bool yields_to_me(const AgentSnapshot& a, std::size_t i, std::size_t j, Vec2 d_ij, double l) {
-  const Vec2 ej = a.goal(j);
-  if (ej == Vec2{}) return false;  // j stands: it is an obstacle, not a party to a deadlock
-  const Vec2 d_ji = d_ij * -1.0;
-  if (geom::dot(ej, d_ji) < 0 || std::abs(geom::cross(ej, d_ji)) > l) return false;
-  const double ri = a.route_m[i];
-  const double rj = a.route_m[j];
-  return ri < rj || (ri == rj && i < j);
+
+// Does neighbour k (cell order), which is in agent i's way, have i in its own way too (by its
+// desired direction), and has i the shorter route (ties: the lower agent index)? Then i goes
+// on and k waits.
+bool yields_to_me(const NeighbourGrid::CellOrder& s, std::size_t k, std::size_t i, double route_i,
+                  Vec2 d_ik, double l) {
+  const Vec2 ek{s.goal_dx[k], s.goal_dy[k]};
+  if (ek == Vec2{}) return false;  // k stands: it is an obstacle, not a party to a deadlock
+  const Vec2 d_ki = d_ik * -1.0;
+  if (geom::dot(ek, d_ki) < 0 || std::abs(geom::cross(ek, d_ki)) > l) return false;
+  const double route_k = s.route_m[k];
+  return route_i < route_k || (route_i == route_k && i < s.index[k]);
 }
+
+// The neighbours of one agent that matter, as parallel arrays (one set per thread, reused).
+struct NearBuffer {
+  std::vector<double> dx, dy, d2, dist, l, w, ahead;
+  std::vector<std::uint32_t> k;
+  void ensure(std::size_t n) {
+    if (dx.size() >= n) return;
+    const std::size_t cap = std::max<std::size_t>(n, 2 * dx.size());
+    for (auto* v : {&dx, &dy, &d2, &dist, &l, &w, &ahead}) v->resize(cap);
+    k.resize(cap);
+  }
+};
+
+// The two loops over all kept neighbours are plain arithmetic over arrays; they are compiled
+// twice, for AVX2 (4 lanes) and for the x86-64 baseline (2 lanes), the processor picking one at
+// start. Neither uses FMA, so both give bit-identical results.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__) && \
+    !defined(__SANITIZE_THREAD__)
+#define VIGIL_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define VIGIL_SIMD_CLONES
+#endif
+
+// Distance and repulsion weight a exp((l - dist) / D) / dist of each kept neighbour (0 beyond
+// `cut` of free space).
+VIGIL_SIMD_CLONES
+void repulsion_weights(NearBuffer& near, std::size_t kept, double strength, double range_m, double cut) {
+  const double* nd2 = near.d2.data();
+  const double* nl = near.l.data();
+  double* ndist = near.dist.data();
+  double* nw = near.w.data();
+  const double inv_range = 1.0 / range_m;
+  for (std::size_t m = 0; m < kept; ++m) {
+    const double dist = std::sqrt(nd2[m]);
+    ndist[m] = dist;
+    const double w = strength * fast_exp((nl[m] - dist) * inv_range) / dist;
+    nw[m] = dist - nl[m] > cut ? 0.0 : w;
+  }
+}
+
+// The free spacing of each kept neighbour in the walking corridor (width l) ahead along `dir`;
+// infinity for those outside it.
+VIGIL_SIMD_CLONES
+void spacing_ahead(NearBuffer& near, std::size_t kept, double dir_x, double dir_y) {
+  const double* ndx = near.dx.data();
+  const double* ndy = near.dy.data();
+  const double* nl = near.l.data();
+  const double* ndist = near.dist.data();
+  double* ahead = near.ahead.data();
+  for (std::size_t m = 0; m < kept; ++m) {
+    const double along = dir_x * ndx[m] + dir_y * ndy[m];
+    const double across = dir_x * ndy[m] - dir_y * ndx[m];
+    const bool in_way = (along >= 0) & (std::abs(across) <= nl[m]);
+    ahead[m] = in_way ? ndist[m] - nl[m] : std::numeric_limits<double>::infinity();
+  }
+}
+
 }  // namespace
 
 Vec2 CfsmModel::velocity(const ModelContext& ctx, const AgentGoal& goal) const {
   const std::size_t i = goal.index;
   if (goal.speed_m_s <= 0) return {};
   const AgentSnapshot& a = ctx.agents;
+  const NeighbourGrid::CellOrder& s = ctx.neighbours.by_cell();
   const double px = a.x[i];
   const double py = a.y[i];
   const Vec2 p{px, py};
@@ -69,36 +131,47 @@ Vec2 CfsmModel::velocity(const ModelContext& ctx, const AgentGoal& goal) const {
 
   // Beyond `cut` metres of free space the repulsion is below exp(-12) of its contact value and
   // is left out; beyond speed x T of free space a person ahead does not slow this one. So only
-  // neighbours within `reach` of free space matter (the rest are passed over without a sqrt).
+  // neighbours within `reach` of free space matter, and only the cells within reach + r + the
+  // largest radius are walked.
   const double cut = 12 * p_.neighbour_range_m;
   const double reach = std::max(cut, goal.speed_m_s * p_.time_gap_s);
 
-  // One walk over the neighbours that matter, kept for both sums below (in the grid's order).
-  struct Near {
-    Vec2 d;  // from this agent to the neighbour
-    double dist;
-    double l;  // sum of radii
-    std::size_t j;
-  };
-  thread_local std::vector<Near> near;
-  near.clear();
-  const double range2 = range * range;
-  ctx.neighbours.for_each_near_at(i, [&](std::size_t j, double xj, double yj) {
-    const double dx = xj - px;
-    const double dy = yj - py;
-    const double d2 = dx * dx + dy * dy;
-    if (d2 > range2) return;
-    const double l = r + a.radius[j];
-    const double lim = std::min(range, reach + l);
-    if (d2 > lim * lim || d2 < 1e-24) return;
-    near.push_back({{dx, dy}, std::sqrt(d2), l, j});
+  // One walk over the runs of cell-ordered neighbours, keeping those that matter. The filter is
+  // branch-free (every candidate is written, the count advances only for the kept ones).
+  thread_local NearBuffer near;
+  std::size_t kept = 0;
+  ctx.neighbours.for_each_run(i, reach + r + ctx.neighbours.max_radius(), [&](std::size_t b, std::size_t e) {
+    near.ensure(kept + (e - b));
+    double* ndx = near.dx.data();
+    double* ndy = near.dy.data();
+    double* nd2 = near.d2.data();
+    double* nl = near.l.data();
+    std::uint32_t* nk = near.k.data();
+    for (std::size_t k = b; k < e; ++k) {
+      const double dx = s.x[k] - px;
+      const double dy = s.y[k] - py;
+      const double d2 = dx * dx + dy * dy;
+      const double l = r + s.radius[k];
+      const double lim = std::min(range, reach + l);
+      ndx[kept] = dx;
+      ndy[kept] = dy;
+      nd2[kept] = d2;
+      nl[kept] = l;
+      nk[kept] = static_cast<std::uint32_t>(k);
+      kept += (d2 <= lim * lim) & (d2 >= 1e-24);  // not itself (d2 = 0)
+    }
   });
+  repulsion_weights(near, kept, p_.neighbour_strength, p_.neighbour_range_m, cut);
+  const double* ndx = near.dx.data();
+  const double* ndy = near.dy.data();
+  const double* nl = near.l.data();
+  const double* nw = near.w.data();
 
   // Direction: desired direction plus repulsion.
   Vec2 rep;
-  for (const Near& nb : near) {
-    if (nb.dist - nb.l > cut) continue;
-    rep -= nb.d * (p_.neighbour_strength * std::exp((nb.l - nb.dist) / p_.neighbour_range_m) / nb.dist);
+  for (std::size_t m = 0; m < kept; ++m) {
+    rep.x -= ndx[m] * nw[m];
+    rep.y -= ndy[m] * nw[m];
   }
   struct WallTerm {
     Vec2 n;       // unit normal from the wall to the agent
@@ -125,13 +198,17 @@ Vec2 CfsmModel::velocity(const ModelContext& ctx, const AgentGoal& goal) const {
   Vec2 dir = geom::normalized(sum);
   if (dir == Vec2{}) dir = goal.direction;
 
-  // Speed: keep the time gap to the nearest person ahead in a corridor of width r + r_j.
+  // Speed: keep the time gap to the nearest person ahead in a corridor of width r + r_j. The
+  // free spacing of everyone in the corridor first (vectorised), then the deadlock rule only
+  // for those nearer than the nearest so far.
+  spacing_ahead(near, kept, dir.x, dir.y);
+  const double* ahead = near.ahead.data();
   double spacing = std::numeric_limits<double>::infinity();
-  for (const Near& nb : near) {
-    if (geom::dot(dir, nb.d) < 0) continue;
-    if (std::abs(geom::cross(dir, nb.d)) > nb.l) continue;
-    if (p_.resolve_deadlocks && yields_to_me(a, i, nb.j, nb.d, nb.l)) continue;
-    spacing = std::min(spacing, nb.dist - nb.l);
+  const double route_i = a.route_m[i];
+  for (std::size_t m = 0; m < kept; ++m) {
+    if (ahead[m] >= spacing) continue;
+    if (p_.resolve_deadlocks && yields_to_me(s, near.k[m], i, route_i, {ndx[m], ndy[m]}, nl[m])) continue;
+    spacing = ahead[m];
   }
   const double speed = std::clamp(spacing / p_.time_gap_s, 0.0, goal.speed_m_s);
   Vec2 v = dir * speed;

@@ -500,7 +500,7 @@ struct LiveCrowd::Impl {
     });
   }
 
-  void stage_model() {
+  AgentSnapshot snapshot() const {
     AgentSnapshot snap;
     snap.x = x.data();
     snap.y = y.data();
@@ -512,8 +512,16 @@ struct LiveCrowd::Impl {
     snap.goal_dy = goal_dy.data();
     snap.route_m = route_m.data();
     snap.count = x.size();
-    ModelContext ctx{snap, grid, space, dt()};
-    parallel(x.size(), [&](std::size_t i) {
+    return snap;
+  }
+
+  // In cell order, so that consecutive agents share their neighbours in the cache.
+  void stage_model() {
+    const AgentSnapshot snap = snapshot();
+    const ModelContext ctx{snap, grid, space, dt()};
+    const std::vector<std::uint32_t>& order = grid.by_cell().index;
+    parallel(order.size(), [&](std::size_t k) {
+      const std::size_t i = order[k];
       Info& a = info[i];
       if (a.goal_speed <= 0) {
         a.nv = {};
@@ -850,7 +858,7 @@ struct LiveCrowd::Impl {
       choose_exits();
     reroute_now = false;
     stage_routing();
-    grid.rebuild(x.data(), y.data(), layer.data(), x.size());
+    grid.rebuild(snapshot());
     stage_model();
     stage_movement();
     stage_bookkeeping();

@@ -14,27 +14,10 @@
 
 #include "geom/geom.hpp"
 #include "sim/neighbour_grid.hpp"
+#include "sim/snapshot.hpp"
 #include "sim/space.hpp"
 
 namespace vigil::sim {
-
-// The frozen state of all agents at the start of a step (structure of arrays).
-struct AgentSnapshot {
-  const double* x = nullptr;
-  const double* y = nullptr;
-  const double* vx = nullptr;
-  const double* vy = nullptr;
-  const double* radius = nullptr;
-  const std::int32_t* layer = nullptr;
-  const double* goal_dx = nullptr;     // desired direction of this step (unit or zero)
-  const double* goal_dy = nullptr;
-  const double* route_m = nullptr;     // remaining route length to the exit (m)
-  std::size_t count = 0;
-
-  Vec2 position(std::size_t i) const { return {x[i], y[i]}; }
-  Vec2 velocity(std::size_t i) const { return {vx[i], vy[i]}; }
-  Vec2 goal(std::size_t i) const { return {goal_dx[i], goal_dy[i]}; }
-};
 
 struct ModelContext {
   const AgentSnapshot& agents;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // A uniform grid of agents per layer, rebuilt every step by a counting sort, for finding the
-// agents near an agent.
+// agents near an agent. It keeps a copy of the snapshot's fields in cell order, so that a walk
+// over the neighbours of an agent reads a few short runs of consecutive memory instead of
+// scattered agent slots (the models spend most of a step there).
 #pragma once
 
 #include <algorithm>
@@ -9,52 +11,69 @@
 #include <cstdint>
 #include <vector>
 
+#include "sim/snapshot.hpp"
 #include "sim/space.hpp"
 
 namespace vigil::sim {
 
 class NeighbourGrid {
  public:
+  // The snapshot's per-agent fields in cell order: entry k is agent index[k].
+  struct CellOrder {
+    std::vector<double> x, y, vx, vy, radius, goal_dx, goal_dy, route_m;
+    std::vector<std::uint32_t> index;
+  };
+
   // Sets up the cells of every layer of `space` for finding the agents within `range_m` (the
   // interaction range) of an agent; cells are range_m / kCellsPerRange wide.
   void configure(const Space& space, double range_m);
-  // Sorts the agents into cells. Positions outside a layer's bounds go to its edge cells.
-  void rebuild(const double* x, const double* y, const std::int32_t* layer, std::size_t count);
+  // Sorts the agents into cells and copies their fields in cell order. Positions outside a
+  // layer's bounds go to its edge cells.
+  void rebuild(const AgentSnapshot& agents);
 
-  // Calls f(j) for every agent j != i on i's layer in the cells that meet the disc of the
-  // configured range around i (cells are half the range wide: about half the agents of the
-  // 3 x 3 cells of the range), in a fixed order (independent of threads). Every agent within
-  // the range of i is among them.
+  const CellOrder& by_cell() const { return sorted_; }
+  // The largest radius of the agents of the last rebuild.
+  double max_radius() const { return max_radius_; }
+  double range() const { return range_m_; }
+
+  // Calls f(k_begin, k_end) for runs of entries of by_cell() that together hold every agent on
+  // i's layer within reach_m (at most the configured range) of agent i, and some farther ones;
+  // agent i itself is among them. The runs are the cells meeting the disc of reach_m around i,
+  // row by row, in a fixed order (independent of threads).
   template <class F>
-  void for_each_near(std::size_t i, F&& f) const {
-    for_each_near_at(i, [&](std::size_t j, double, double) { f(j); });
-  }
-  // The same, with j's position as given to rebuild: f(j, x_j, y_j) (read from a copy kept in
-  // cell order, so the walk reads memory in order).
-  template <class F>
-  void for_each_near_at(std::size_t i, F&& f) const {
+  void for_each_run(std::size_t i, double reach_m, F&& f) const {
     const std::uint32_t c = agent_cell_[i];
     const LayerCells& l = layers_[static_cast<std::size_t>(cell_layer(c))];
     const double fx = agent_fx_[i];
     const double fy = agent_fy_[i];
-    constexpr double kR = kCellsPerRange;
-    const int j_lo = std::max(0, static_cast<int>(std::floor(fy - kR)));
-    const int j_hi = std::min(l.ny - 1, static_cast<int>(std::floor(fy + kR)));
+    const double rc = std::min(reach_m, range_m_) / cell_m_;
+    const int j_lo = std::max(0, static_cast<int>(std::floor(fy - rc)));
+    const int j_hi = std::min(l.ny - 1, static_cast<int>(std::floor(fy + rc)));
     for (int j = j_lo; j <= j_hi; ++j) {
       const double dy = std::max({0.0, j - fy, fy - (j + 1)});
-      if (dy > kR) continue;
-      const double w = std::sqrt(kR * kR - dy * dy);
+      if (dy > rc) continue;
+      const double w = std::sqrt(rc * rc - dy * dy);
       const int lo = std::max(0, static_cast<int>(std::floor(fx - w)));
       const int hi = std::min(l.nx - 1, static_cast<int>(std::floor(fx + w)));
       if (lo > hi) continue;
       // The cells of one row are consecutive: one run of sorted agents.
       const std::uint32_t row = l.first + static_cast<std::uint32_t>(j * l.nx);
+      const std::uint32_t begin = start_[row + static_cast<std::uint32_t>(lo)];
       const std::uint32_t end = start_[row + static_cast<std::uint32_t>(hi) + 1];
-      for (std::uint32_t k = start_[row + static_cast<std::uint32_t>(lo)]; k < end; ++k) {
-        const std::uint32_t other = sorted_[k];
-        if (other != i) f(static_cast<std::size_t>(other), sorted_x_[k], sorted_y_[k]);
-      }
+      if (begin < end) f(static_cast<std::size_t>(begin), static_cast<std::size_t>(end));
     }
+  }
+
+  // Calls f(j) for every agent j != i on i's layer in the cells that meet the disc of the
+  // configured range around i, in a fixed order. Every agent within the range of i is among them.
+  template <class F>
+  void for_each_near(std::size_t i, F&& f) const {
+    for_each_run(i, range_m_, [&](std::size_t begin, std::size_t end) {
+      for (std::size_t k = begin; k < end; ++k) {
+        const std::uint32_t other = sorted_.index[k];
+        if (other != i) f(static_cast<std::size_t>(other));
+      }
+    });
   }
 
   double cell_m() const { return cell_m_; }
@@ -69,15 +88,16 @@ class NeighbourGrid {
   };
   int cell_layer(std::uint32_t cell) const;
 
-  double cell_m_ = 2.0;
+  double range_m_ = 2.0;
+  double cell_m_ = 1.0;
+  double max_radius_ = 0;
   std::vector<LayerCells> layers_;
   std::uint32_t cell_count_ = 0;
   std::vector<std::uint32_t> agent_cell_;
   std::vector<double> agent_fx_, agent_fy_;  // position in cell units from the layer's origin
   std::vector<std::uint32_t> start_;   // cell_count_ + 1
-  std::vector<std::uint32_t> sorted_;  // agent indices by cell
   std::vector<std::uint32_t> fill_;    // rebuild's scratch
-  std::vector<double> sorted_x_, sorted_y_;  // positions of sorted_
+  CellOrder sorted_;
 };
 
 }  // namespace vigil::sim

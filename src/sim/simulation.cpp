@@ -7,6 +7,7 @@
 #include <limits>
 #include <memory>
 #include <numbers>
+#include <type_traits>
 
 #include <tbb/blocked_range.h>
 #include <tbb/info.h>
@@ -33,6 +34,7 @@ constexpr double kRouteReuse = 0.1;      // m: an agent's route is re-evaluated 
 constexpr double kReroute = 2.0;         // s between quickest-exit re-evaluations
 constexpr double kQueueRange = 10.0;     // m: people this close to an exit count as its queue
 constexpr double kExitFlow = 1.3;        // persons/(m s) through an exit
+constexpr double kReorder = 1.0;         // s between re-sortings of the agents' slots by cell
 constexpr std::uint8_t kActive = 0;
 constexpr std::uint8_t kTrapped = 1;
 
@@ -399,7 +401,7 @@ class Engine {
     });
   }
 
-  void stage_model() {
+  AgentSnapshot snapshot() const {
     AgentSnapshot snap;
     snap.x = x_.data();
     snap.y = y_.data();
@@ -411,8 +413,16 @@ class Engine {
     snap.goal_dy = goal_dy_.data();
     snap.route_m = route_m_.data();
     snap.count = x_.size();
-    ModelContext ctx{snap, grid_, space_, dt_};
-    parallel(x_.size(), [&](std::size_t i) {
+    return snap;
+  }
+
+  // In cell order, so that consecutive agents share their neighbours in the cache.
+  void stage_model() {
+    const AgentSnapshot snap = snapshot();
+    const ModelContext ctx{snap, grid_, space_, dt_};
+    const std::vector<std::uint32_t>& order = grid_.by_cell().index;
+    parallel(order.size(), [&](std::size_t k) {
+      const std::size_t i = order[k];
       AgentGoal g;
       g.index = i;
       g.direction = {goal_dx_[i], goal_dy_[i]};
@@ -434,19 +444,25 @@ class Engine {
     });
   }
 
+  // Each person's own step (exit, stairs, new position) in parallel, as they touch only their
+  // own slot and result entry; the crossings of measurement lines, which append to shared
+  // lists, in a serial pass before.
   void stage_bookkeeping(double t_end) {
     const std::size_t n = x_.size();
-    std::vector<std::uint8_t> leave(n, 0);
-    for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t m = 0; m < sc_.lines.size(); ++m) {
+      for (std::size_t i = 0; i < n; ++i) {
+        const SpaceLayer& layer = space_.layer(layer_[i]);
+        if (layer.kind != SpaceLayer::Kind::level || sc_.lines[m].level != layer.level) continue;
+        const Vec2 p{x_[i], y_[i]};
+        const Vec2 q{nx_[i], ny_[i]};
+        if (p != q && crosses(sc_.lines[m].line, p, q)) result_.line_crossing_s[m].push_back(t_end);
+      }
+    }
+    leave_.assign(n, 0);
+    parallel(n, [&](std::size_t i) {
       const Vec2 p{x_[i], y_[i]};
       const Vec2 q{nx_[i], ny_[i]};
       const SpaceLayer& layer = space_.layer(layer_[i]);
-      // Measurement lines (on levels only).
-      if (layer.kind == SpaceLayer::Kind::level && p != q) {
-        for (std::size_t m = 0; m < sc_.lines.size(); ++m)
-          if (sc_.lines[m].level == layer.level && crosses(sc_.lines[m].line, p, q))
-            result_.line_crossing_s[m].push_back(t_end);
-      }
       // Exits.
       int exit = -1;
       if (p != q) {
@@ -456,8 +472,8 @@ class Engine {
       if (exit >= 0) {
         result_.evacuation_time_s[static_cast<std::size_t>(id_[i])] = t_end;
         result_.exit_used[static_cast<std::size_t>(id_[i])] = exit;
-        leave[i] = 1;
-        continue;
+        leave_[i] = 1;
+        return;
       }
       // Stairs.
       if (layer.kind == SpaceLayer::Kind::level) {
@@ -496,35 +512,38 @@ class Engine {
       vy_[i] = (q.y - p.y) / dt_;
       x_[i] = q.x;
       y_[i] = q.y;
-    }
-    // Remove the evacuated, keeping order.
-    std::size_t w = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-      if (leave[i]) continue;
-      if (w != i) move_agent(i, w);
-      ++w;
-    }
-    resize_agents(w);
+    });
+    // Remove the evacuated, keeping order (one array at a time).
+    if (std::find(leave_.begin(), leave_.end(), 1) == leave_.end()) return;
+    for_each_agent_array([&](auto& v) {
+      std::size_t w = 0;
+      for (std::size_t i = 0; i < n; ++i)
+        if (!leave_[i]) v[w++] = v[i];
+      v.resize(w);
+    });
   }
 
-  void move_agent(std::size_t from, std::size_t to) {
-    x_[to] = x_[from]; y_[to] = y_[from]; vx_[to] = vx_[from]; vy_[to] = vy_[from];
-    v0_[to] = v0_[from]; radius_[to] = radius_[from]; premove_[to] = premove_[from];
-    ox_[to] = ox_[from]; oy_[to] = oy_[from]; layer_[to] = layer_[from]; id_[to] = id_[from];
-    target_[to] = target_[from]; state_[to] = state_[from]; up_[to] = up_[from];
-    cache_x_[to] = cache_x_[from]; cache_y_[to] = cache_y_[from]; cache_dx_[to] = cache_dx_[from];
-    cache_dy_[to] = cache_dy_[from]; cache_d_[to] = cache_d_[from]; cache_layer_[to] = cache_layer_[from];
-    cache_epoch_[to] = cache_epoch_[from]; cache_target_[to] = cache_target_[from]; cache_ok_[to] = cache_ok_[from];
-  }
-
-  void resize_agents(std::size_t n) {
+  // Calls f(v) for every per-agent array (all indexed by slot).
+  template <class F>
+  void for_each_agent_array(F&& f) {
     for (auto* v : {&x_, &y_, &vx_, &vy_, &nx_, &ny_, &nvx_, &nvy_, &v0_, &radius_, &premove_, &ox_, &oy_,
                     &goal_dx_, &goal_dy_, &goal_speed_, &route_m_, &cache_x_, &cache_y_, &cache_dx_, &cache_dy_,
                     &cache_d_})
-      v->resize(n);
-    cache_layer_.resize(n); cache_epoch_.resize(n); cache_target_.resize(n); cache_ok_.resize(n);
-    layer_.resize(n); id_.resize(n); target_.resize(n); state_.resize(n); up_.resize(n);
-    ignore_.resize(n); epoch_.resize(n);
+      f(*v);
+    for (auto* v : {&cache_layer_, &cache_epoch_, &cache_target_, &layer_, &id_, &target_, &epoch_}) f(*v);
+    for (auto* v : {&cache_ok_, &state_, &up_}) f(*v);
+    f(ignore_);
+  }
+
+  // Puts the agents' slots in the neighbour grid's cell order, so that the agents the model
+  // visits one after the other, and their neighbours, are near each other in memory.
+  void reorder_by_cell() {
+    const std::vector<std::uint32_t>& order = grid_.by_cell().index;
+    for_each_agent_array([&](auto& v) {
+      std::remove_reference_t<decltype(v)> sorted(v.size());
+      for (std::size_t k = 0; k < order.size(); ++k) sorted[k] = v[order[k]];
+      v.swap(sorted);
+    });
   }
 
   // Marks agents that cannot reach any exit (at the start, and when hazards change the fields).
@@ -580,6 +599,7 @@ class Engine {
     const std::size_t total = result_.agents;
     const auto max_steps = static_cast<std::size_t>(std::ceil(sc_.max_time_s / dt_ - 1e-9));
     const auto reroute_every = std::max<std::size_t>(1, static_cast<std::size_t>(std::llround(kReroute / dt_)));
+    const auto reorder_every = std::max<std::size_t>(1, static_cast<std::size_t>(std::llround(kReorder / dt_)));
     const int frame_every = std::max(1, opt_.frame_every_steps);
     const int playback_every = std::max(1, opt_.playback_every_steps);
     std::size_t step = 0;
@@ -607,7 +627,13 @@ class Engine {
       timed(kHazards, [&] { stage_hazards(t); });
       if (epochs_.size() != before_epochs) mark_trapped(kReasonHazard);
       timed(kRouting, [&] { stage_routing(t, step % reroute_every == 0 || epochs_.size() != before_epochs); });
-      timed(kNeighbours, [&] { grid_.rebuild(x_.data(), y_.data(), layer_.data(), x_.size()); });
+      timed(kNeighbours, [&] {
+        grid_.rebuild(snapshot());
+        if (step % reorder_every == 0) {
+          reorder_by_cell();
+          grid_.rebuild(snapshot());
+        }
+      });
       timed(kModel, [&] { stage_model(); });
       timed(kMovement, [&] { stage_movement(); });
       const std::size_t before = x_.size();
@@ -650,6 +676,7 @@ class Engine {
   std::vector<std::uint64_t> ignore_;
   std::vector<int> epoch_;
   std::vector<double> dist_e_;
+  std::vector<std::uint8_t> leave_;  // stage_bookkeeping's: 1 for those who left this step
   std::map<std::int32_t, const char*> trapped_reason_;
   std::vector<FrameAgent> frame_buf_;
   std::size_t evacuated_ = 0;

@@ -111,7 +111,6 @@ void DirectedCrowd::step() {
     }
   }
   slayer_.assign(sx_.size(), layer);
-  grid_.rebuild(sx_.data(), sy_.data(), slayer_.data(), sx_.size());
   AgentSnapshot snap;
   snap.x = sx_.data();
   snap.y = sy_.data();
@@ -123,6 +122,7 @@ void DirectedCrowd::step() {
   snap.goal_dy = sgy_.data();
   snap.route_m = sroute_.data();
   snap.count = sx_.size();
+  grid_.rebuild(snap);
   const ModelContext ctx{snap, grid_, space_, dt_s_};
   std::vector<Vec2> next(n);
   for (std::size_t i = 0; i < n; ++i) {
