@@ -501,18 +501,7 @@ struct LiveCrowd::Impl {
   }
 
   AgentSnapshot snapshot() const {
-    AgentSnapshot snap;
-    snap.x = x.data();
-    snap.y = y.data();
-    snap.vx = vx.data();
-    snap.vy = vy.data();
-    snap.radius = model_radius.data();
-    snap.layer = layer.data();
-    snap.goal_dx = goal_dx.data();
-    snap.goal_dy = goal_dy.data();
-    snap.route_m = route_m.data();
-    snap.count = x.size();
-    return snap;
+    return AgentSnapshot::of(x, y, vx, vy, model_radius, layer, goal_dx, goal_dy, route_m);
   }
 
   // In cell order, so that consecutive agents share their neighbours in the cache.

@@ -402,18 +402,7 @@ class Engine {
   }
 
   AgentSnapshot snapshot() const {
-    AgentSnapshot snap;
-    snap.x = x_.data();
-    snap.y = y_.data();
-    snap.vx = vx_.data();
-    snap.vy = vy_.data();
-    snap.radius = radius_.data();
-    snap.layer = layer_.data();
-    snap.goal_dx = goal_dx_.data();
-    snap.goal_dy = goal_dy_.data();
-    snap.route_m = route_m_.data();
-    snap.count = x_.size();
-    return snap;
+    return AgentSnapshot::of(x_, y_, vx_, vy_, radius_, layer_, goal_dx_, goal_dy_, route_m_);
   }
 
   // In cell order, so that consecutive agents share their neighbours in the cache.

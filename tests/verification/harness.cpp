@@ -111,17 +111,7 @@ void DirectedCrowd::step() {
     }
   }
   slayer_.assign(sx_.size(), layer);
-  AgentSnapshot snap;
-  snap.x = sx_.data();
-  snap.y = sy_.data();
-  snap.vx = svx_.data();
-  snap.vy = svy_.data();
-  snap.radius = sr_.data();
-  snap.layer = slayer_.data();
-  snap.goal_dx = sgx_.data();
-  snap.goal_dy = sgy_.data();
-  snap.route_m = sroute_.data();
-  snap.count = sx_.size();
+  const AgentSnapshot snap = AgentSnapshot::of(sx_, sy_, svx_, svy_, sr_, slayer_, sgx_, sgy_, sroute_);
   grid_.rebuild(snap);
   const ModelContext ctx{snap, grid_, space_, dt_s_};
   std::vector<Vec2> next(n);

@@ -330,18 +330,7 @@ TEST(NeighbourGrid, FindsEveryAgentWithinTheRange) {
   const std::vector<std::int32_t> layer(x.size(), space.level_layer(0));
   const std::vector<double> zero(x.size(), 0.0);
   const std::vector<double> radius(x.size(), 0.2);
-  AgentSnapshot snap;
-  snap.x = x.data();
-  snap.y = y.data();
-  snap.vx = zero.data();
-  snap.vy = zero.data();
-  snap.radius = radius.data();
-  snap.layer = layer.data();
-  snap.goal_dx = zero.data();
-  snap.goal_dy = zero.data();
-  snap.route_m = zero.data();
-  snap.count = x.size();
-  grid.rebuild(snap);
+  grid.rebuild(AgentSnapshot::of(x, y, zero, zero, radius, layer, zero, zero, zero));
   for (std::size_t i = 0; i < x.size(); ++i) {
     std::vector<std::size_t> seen;
     grid.for_each_near(i, [&](std::size_t j) { seen.push_back(j); });
