@@ -22,6 +22,7 @@ std::unique_ptr<OperationalModel> make_cfsm(const std::map<std::string, double>&
   get("neighbour_range_m", p.neighbour_range_m);
   get("wall_strength", p.wall_strength);
   get("wall_range_m", p.wall_range_m);
+  get("give_way", p.give_way);
   double resolve = 1;
   get("resolve_deadlocks", resolve);
   p.resolve_deadlocks = resolve != 0;
@@ -40,6 +41,7 @@ const ModelInfo& CfsmModel::info() {
           {"wall_strength", 5.0, 0.0, 100.0, "a_w: strength of repulsion from walls"},
           {"wall_range_m", 0.02, 0.001, 2.0, "D_w: range of repulsion from walls (m)"},
           {"resolve_deadlocks", 1, 0, 1, "1: of two people blocking each other the one nearer its exit goes on"},
+          {"give_way", 2.0, 0, 5, "g: bear right by this much when someone comes the other way ahead (0: off)"},
       },
       &make_cfsm};
   return kInfo;
@@ -194,21 +196,48 @@ Vec2 CfsmModel::velocity(const ModelContext& ctx, const AgentGoal& goal) const {
     rep += rw;
     walls.push_back({n, dist, rw});
   }
-  const Vec2 sum = goal.direction + rep;
+  Vec2 sum = goal.direction + rep;
   Vec2 dir = geom::normalized(sum);
   if (dir == Vec2{}) dir = goal.direction;
 
   // Speed: keep the time gap to the nearest person ahead in a corridor of width r + r_j. The
   // free spacing of everyone in the corridor first (vectorised), then the deadlock rule only
   // for those nearer than the nearest so far.
-  spacing_ahead(near, kept, dir.x, dir.y);
-  const double* ahead = near.ahead.data();
-  double spacing = std::numeric_limits<double>::infinity();
   const double route_i = a.route_m[i];
-  for (std::size_t m = 0; m < kept; ++m) {
-    if (ahead[m] >= spacing) continue;
-    if (p_.resolve_deadlocks && yields_to_me(s, near.k[m], i, route_i, {ndx[m], ndy[m]}, nl[m])) continue;
-    spacing = ahead[m];
+  auto spacing_along = [&](Vec2 d) {
+    spacing_ahead(near, kept, d.x, d.y);
+    const double* ahead = near.ahead.data();
+    double nearest = std::numeric_limits<double>::infinity();
+    for (std::size_t m = 0; m < kept; ++m) {
+      if (ahead[m] >= nearest) continue;
+      if (p_.resolve_deadlocks && yields_to_me(s, near.k[m], i, route_i, {ndx[m], ndy[m]}, nl[m])) continue;
+      nearest = ahead[m];
+    }
+    return nearest;
+  };
+  double spacing = spacing_along(dir);
+
+  // Give way (addition, give_way > 0): someone coming the other way (desired directions more
+  // than 120 degrees apart) within `reach` of free space in the corridor ahead makes this
+  // person bear right by give_way x (the right-hand normal of the desired direction), so that
+  // opposing streams pass each other in lanes instead of stopping face to face.
+  if (p_.give_way > 0) {
+    const Vec2 e0 = goal.direction;
+    const double* ahead = near.ahead.data();
+    bool oncoming = false;
+    for (std::size_t m = 0; m < kept && !oncoming; ++m) {
+      if (ahead[m] > reach) continue;
+      const std::uint32_t k = near.k[m];
+      oncoming = e0.x * s.goal_dx[k] + e0.y * s.goal_dy[k] < -0.5;
+    }
+    if (oncoming) {
+      sum += Vec2{e0.y, -e0.x} * p_.give_way;
+      const Vec2 turned = geom::normalized(sum);
+      if (turned != Vec2{}) {
+        dir = turned;
+        spacing = spacing_along(dir);
+      }
+    }
   }
   const double speed = std::clamp(spacing / p_.time_gap_s, 0.0, goal.speed_m_s);
   Vec2 v = dir * speed;

@@ -69,13 +69,6 @@ struct CounterflowFigures {
 Outcome nist2_8(CounterflowFigures& figures);
 Outcome nist5_2();
 Outcome time_step_stability();
-// The same, with the relative changes of the mean evacuation times (RiMEA 9 with dt = 0.05 s
-// is a known failure: about 3.5 % over 20 seeds).
-struct TimeStepFigures {
-  double rimea9_change = 0;
-  double rimea12_change = 0;
-};
-Outcome time_step_stability(TimeStepFigures& figures);
 Outcome corners_and_door_posts();
 Outcome walls_stress();
 
