@@ -18,6 +18,8 @@ using venue::NavField;
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kNudge_m = 0.3;         // off an edge onto the layer beyond it
 constexpr double kPortalReach_m = 0.75;  // a stair edge this close is taken when it helps
+// Seconds of metered arrivals kept per exit; later arrivals count as arrived (as unmetered).
+constexpr std::size_t kArrivalBins = 1024;
 
 // One leg of a route: an opening passed on the way to the exit, and the walking distance from
 // it to the exit.
@@ -83,6 +85,15 @@ double weidmann_speed_m_s(double density_p_m2, double free_speed_m_s) {
   const double rho = std::min(density_p_m2, 5.4);
   const double v = 1.34 * (1 - std::exp(-1.913 * (1 / rho - 1 / 5.4)));
   return std::max(0.05, std::min(free_speed_m_s, v * free_speed_m_s / 1.34));
+}
+
+double weidmann_max_flow_p_m_s(double free_speed_m_s) {
+  double best = 0;
+  for (int i = 100; i <= 1080; ++i) {  // 0.5 to 5.4 /m² in steps of 0.005
+    const double rho = 0.005 * i;
+    best = std::max(best, rho * weidmann_speed_m_s(rho, free_speed_m_s));
+  }
+  return best;
 }
 
 namespace {
@@ -236,21 +247,39 @@ EgressModel EgressModel::build(const venue::Venue& venue, const EgressConditions
   m->options = options;
   const EgressOptions& o = m->options;
 
-  // Resources and their capacities (persons/s).
+  // Resources and their capacities (persons/s): maximum specific flow x effective width
+  // (SFPE hydraulic model: the clear width less a boundary layer on each side).
+  const double level_max_flow = weidmann_max_flow_p_m_s(o.free_speed_m_s);
+  auto effective_m = [](double width_m, double boundary_m) {
+    return std::max(width_m - 2 * boundary_m, 0.01);
+  };
   for (const venue::Opening& e : venue.exits) {
     m->resource_id.push_back(e.id);
-    m->capacity_p_s.push_back(std::max(e.width_m, 0.01) * o.door_flow_p_m_s);
+    m->capacity_p_s.push_back(effective_m(e.width_m, o.door_boundary_m) * o.door_flow_p_m_s);
   }
   for (const venue::Opening& d : venue.doors) {
     m->resource_id.push_back(d.id);
-    m->capacity_p_s.push_back(std::max(d.width_m, 0.01) * o.door_flow_p_m_s);
+    m->capacity_p_s.push_back(effective_m(d.width_m, o.door_boundary_m) * o.door_flow_p_m_s);
   }
   for (const venue::Stair& s : venue.stairs) {
-    const double width_m = std::max(std::min(s.bottom.length(), s.top.length()), 0.01);
+    const double width_m =
+        effective_m(std::min(s.bottom.length(), s.top.length()), o.stair_boundary_m);
+    double down = o.stair_down_flow_p_m_s;
+    double up = o.stair_up_flow_p_m_s;
+    if (o.stair_flow_from_speed) {
+      // A stair is a passage: specific flow = density x speed (Weidmann's fundamental diagram)
+      // with the speeds of the stair, the horizontal part of its walking speed (the venue's
+      // speed factor along the slope x plan length / walking length), as the simulation walks
+      // it. Its maximum is that factor x the level's maximum.
+      const double plan_m = s.plan_length_m();
+      const double along = s.length_m > plan_m && plan_m > 0 ? plan_m / s.length_m : 1.0;
+      down = level_max_flow * s.speed_factor_down * along;
+      up = level_max_flow * s.speed_factor_up * along;
+    }
     m->resource_id.push_back(s.id);
-    m->capacity_p_s.push_back(width_m * o.stair_down_flow_p_m_s);
+    m->capacity_p_s.push_back(width_m * down);
     m->resource_id.push_back(s.id);
-    m->capacity_p_s.push_back(width_m * o.stair_up_flow_p_m_s);
+    m->capacity_p_s.push_back(width_m * up);
   }
 
   // One field per open exit.
@@ -466,6 +495,45 @@ Result<EgressEstimate> EgressModel::estimate(const ZoneOccupancy& occupancy) con
     }
     return t;
   };
+  // Metered arrivals at the exits (hydraulic model, SFPE "transitions"): a stream that passes
+  // a door or stair on the way reaches the exit no faster than that opening lets it through,
+  // so people still held in front of an opening upstream are not in the exit's queue: they
+  // wait out of sight of the exit. Per open exit, the people held upstream by the second in
+  // which they reach the exit (a Fenwick tree over kArrivalBins seconds), for the crowd's
+  // choice only.
+  bool track_held = false;
+  std::vector<std::vector<double>> held(m.open.size());
+  std::vector<double> held_total(m.open.size(), 0.0);
+  auto bin_of = [](double t_s) {
+    return std::min(kArrivalBins, static_cast<std::size_t>(std::max(0.0, t_s)) + 1);
+  };
+  auto add_held = [&](std::size_t k, double t_s, double people) {
+    std::vector<double>& tree = held[k];
+    if (tree.empty()) tree.assign(kArrivalBins + 1, 0.0);
+    held_total[k] += people;
+    for (std::size_t i = bin_of(t_s); i <= kArrivalBins; i += i & (~i + 1)) tree[i] += people;
+  };
+  // People held upstream who reach exit k only after t_s.
+  auto held_after = [&](std::size_t k, double t_s) {
+    const std::vector<double>& tree = held[k];
+    if (tree.empty()) return 0.0;
+    double by = 0;
+    for (std::size_t i = bin_of(t_s); i > 0; i -= i & (~i + 1)) by += tree[i];
+    return held_total[k] - by;
+  };
+  // When the middle of group g reaches exit k: its walk, or after the queue at each opening on
+  // the way (the loads as they are, plus half the group when `self`), then the walk on.
+  auto exit_arrival_s = [&](const GroupState& g, std::size_t k, bool self) {
+    const TileExit& te = g.tile->per_exit[k];
+    double t = te.mean_m / v0;
+    for (const Leg& leg : te.legs) {
+      const auto r = static_cast<std::size_t>(leg.resource);
+      t = std::max(t, std::min(first_s[r], arrival_s(te, leg)) +
+                          (load[r] + (self ? g.people / 2 : -g.people / 2)) / m.capacity_p_s[r] +
+                          leg.remaining_m / v0);
+    }
+    return t;
+  };
   auto apply = [&](const GroupState& g, double sign) {
     const TileExit& te = g.tile->per_exit[static_cast<std::size_t>(g.exit)];
     const auto ex = static_cast<std::size_t>(m.open[static_cast<std::size_t>(g.exit)]);
@@ -476,10 +544,16 @@ Result<EgressEstimate> EgressModel::estimate(const ZoneOccupancy& occupancy) con
       load[r] += sign * g.people;
       if (sign > 0) first_s[r] = std::min(first_s[r], arrival_s(te, leg));
     }
+    if (track_held && sign > 0 && !te.legs.empty()) {
+      const auto k = static_cast<std::size_t>(g.exit);
+      const double at_s = exit_arrival_s(g, k, false);
+      if (at_s > te.mean_m / v0 + 0.5) add_held(k, at_s, g.people);
+    }
   };
   // How groups choose. `crowd`: as people do on their own (and as the simulation's quickest
-  // routing): walking time plus the queue they can see at the exit (at most the people within
-  // visible_queue_m of it), switching only for a clear gain. `guided`: the assignment that
+  // routing): walking time plus the queues they can see: at the exit (at most the people within
+  // visible_queue_m of it; not those still held upstream) and in front of the first opening on
+  // their way (the door out of their room). `guided`: the assignment that
   // gets everyone out soonest (each group takes the exit where it would be out first given all
   // queues, plus a little of its walk so that streams do not cross) — the recommendation.
   enum class Mode { crowd, guided };
@@ -491,15 +565,37 @@ Result<EgressEstimate> EgressModel::estimate(const ZoneOccupancy& occupancy) con
     // less those served since the first arrival, as far as it can see.
     const auto ex = static_cast<std::size_t>(m.open[k]);
     const double arrive_s = te.mean_m / v0;
+    const bool metered = track_held && !te.legs.empty();
+    const double at_exit_s = metered ? exit_arrival_s(g, k, true) : arrive_s;
+    const double before =
+        track_held && held_total[k] > 0 ? load[ex] - held_after(k, at_exit_s) : load[ex];
     const double served =
-        first_s[ex] < arrive_s ? (arrive_s - first_s[ex]) * m.capacity_p_s[ex] : 0;
-    const double queue = std::min(std::max(0.0, load[ex] - served), m.visible_people[k]);
-    return arrive_s + queue / m.capacity_p_s[ex];
+        first_s[ex] < at_exit_s ? (at_exit_s - first_s[ex]) * m.capacity_p_s[ex] : 0;
+    const double queue = std::min(std::max(0.0, before - served), m.visible_people[k]);
+    double wait_s = queue / m.capacity_p_s[ex];
+    if (o.first_queue_in_sight && !te.legs.empty()) {
+      // The queue in front of the way out of the space the group is in (its first opening)
+      // is in sight too.
+      const Leg& leg = te.legs.front();
+      const auto r = static_cast<std::size_t>(leg.resource);
+      const double at_s = std::max(0.0, te.mean_m - leg.remaining_m) / v0;
+      const double served_r = first_s[r] < at_s ? (at_s - first_s[r]) * m.capacity_p_s[r] : 0;
+      wait_s += std::max(0.0, load[r] - served_r) / m.capacity_p_s[r];
+    }
+    return arrive_s + wait_s;
+  };
+  // A lower bound of cost(): the walk (crowd), the farthest person's walk (guided).
+  auto cost_floor = [&](Mode mode, const GroupState& g, std::size_t k) {
+    const TileExit& te = g.tile->per_exit[k];
+    if (!te.reachable) return kInf;
+    if (mode == Mode::guided) return te.max_m / g.walk_speed_m_s + o.walk_weight * te.mean_m / v0;
+    return te.mean_m / v0;
   };
   auto choose = [&](Mode mode, const GroupState& g) {
     double best = kInf;
     int best_k = -1;
     for (std::size_t k = 0; k < m.open.size(); ++k) {
+      if (cost_floor(mode, g, k) >= best) continue;
       const double t = cost(mode, g, k);
       if (t < best) {
         best = t;
@@ -511,6 +607,10 @@ Result<EgressEstimate> EgressModel::estimate(const ZoneOccupancy& occupancy) con
   auto reload = [&] {
     std::fill(first_s.begin(), first_s.end(), kInf);
     std::fill(load.begin(), load.end(), 0.0);
+    for (std::size_t k = 0; k < held.size(); ++k) {
+      if (held_total[k] > 0) std::fill(held[k].begin(), held[k].end(), 0.0);
+      held_total[k] = 0;
+    }
     for (const GroupState& g : groups)
       if (g.exit >= 0) apply(g, +1);
   };
@@ -525,6 +625,7 @@ Result<EgressEstimate> EgressModel::estimate(const ZoneOccupancy& occupancy) con
   std::stable_sort(order.begin(), order.end(),
                    [&](std::size_t a, std::size_t b) { return nearest[a] < nearest[b]; });
   auto assign = [&](Mode mode) {
+    track_held = mode == Mode::crowd && o.metered_arrivals;
     for (GroupState& g : groups) g.exit = -1;
     reload();
     for (std::size_t i : order) {

@@ -14,7 +14,11 @@
 // where it would be out soonest given all queues: the recommendation `zones` and
 // `guided_time_s`). An exit's clearance time is the latest of: the walk of its farthest
 // person, and for each opening on the way (first arrival + people through it / its capacity
-// + the walk from it to the exit).
+// + the walk from it to the exit). Capacities follow the SFPE hydraulic model: maximum specific
+// flow x effective width (clear width less boundary layers); a stair's specific flow is the
+// level's at the stair's horizontal walking speed. The crowd sees the queue at the exit, fed no
+// faster than the openings on each stream's way let it through (metered arrivals), and the
+// queue in front of the first opening on its way.
 //
 // Cost: build() is dominated by the fields (one per open exit, tens of ms each for a concert
 // hall); estimate() is well under a millisecond for the example hall. Rebuild the model when an
@@ -40,10 +44,18 @@ namespace vigil::ops {
 // Figures of the flow model. Defaults: Weidmann (1993) free speed; IMO MSC.1/Circ.1533 maximum
 // specific flows (shared/ref/verification.md).
 struct EgressOptions {
-  double cell_m = 0.25;                // navigation field cell size
-  double tile_m = 6.0;                 // zones are cut into tiles about this size
-  double free_speed_m_s = 1.34;        // unimpeded walking speed
-  double door_flow_p_m_s = 1.3;        // specific flow through exits and doors
+  double cell_m = 0.25;          // navigation field cell size
+  double tile_m = 6.0;           // zones are cut into tiles about this size
+  double free_speed_m_s = 1.34;  // unimpeded walking speed
+  double door_flow_p_m_s = 1.3;  // specific flow through exits and doors
+  // Effective width = clear width - a boundary layer on each side that the crowd does not use
+  // (SFPE Handbook, hydraulic model, after Pauls: door jambs and stair walls 0.15 m).
+  double door_boundary_m = 0.15;   // exits and doors
+  double stair_boundary_m = 0.15;  // stairs
+  // Stairs: true: the maximum of Weidmann's specific flow (1.225) x the stair's horizontal
+  // speed ratio (its speed factor down or up x plan length / walking length; venue data, as
+  // the simulation walks stairs); false: the fixed figures below (IMO MSC.1/Circ.1533).
+  bool stair_flow_from_speed = true;
   double stair_down_flow_p_m_s = 1.1;  // specific flow on stairs walked down
   double stair_up_flow_p_m_s = 0.88;   // specific flow on stairs walked up
   double group_people = 20;            // people are assigned to exits in groups of at most this
@@ -61,6 +73,13 @@ struct EgressOptions {
   int crowd_orderings = 9;
   double crowd_order_jitter = 0.2;
   double visible_queue_m = std::numeric_limits<double>::infinity();
+  // The queue a group finds at an exit leaves out the people still held in front of a door or
+  // stair upstream when it gets there (each stream reaches the exit no faster than the
+  // openings on its way let it through); false: everyone assigned to the exit before it.
+  bool metered_arrivals = true;
+  // ... and the queue in front of the first opening on its way (the door out of the room or
+  // hall it is in), which is in sight; false: only the exit's queue.
+  bool first_queue_in_sight = true;
   double queue_density_p_m2 = 2.5;
   // The recommendation (zones, guided_time_s): each group takes the exit with the least
   // (time out given all queues + walk_weight × walking time): of two exits that clear at about
@@ -140,6 +159,10 @@ class EgressModel {
 // Weidmann (1993) walking speed at a density (persons/m²): 1.34 (1 − exp(−1.913 (1/ρ − 1/5.4)))
 // m/s, scaled to `free_speed_m_s`; free speed below 0.1 /m², at least 0.05 m/s.
 double weidmann_speed_m_s(double density_p_m2, double free_speed_m_s = 1.34);
+
+// The maximum of the Weidmann specific flow density x speed (persons/(m s)): 1.225 at about
+// 1.75 /m² for the free speed 1.34 m/s.
+double weidmann_max_flow_p_m_s(double free_speed_m_s = 1.34);
 
 // The spec's `egress` object: {time_s, limit_s, method, exits: {id: {people, clear_s}},
 // zones: {zone: [exit ids]}, bottlenecks: [ids]}, plus the extensions `guided_time_s` and

@@ -4,7 +4,8 @@
 // crowd the estimates are given — the same occupancy per zone, the same assumptions (zero
 // pre-movement, cfsm, quickest routing) — with its own seed, so its own placement and walking
 // speeds. Criteria: the fast flow estimate within 25 % of the reference, the agent-based
-// estimate (another seed) within 10 %.
+// estimate (another seed) within 10 %. With an exit closed the flow estimate is printed, not
+// judged (docs/live-egress.md, "Limits").
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include <cmath>
 #include <cstdio>
 #include <memory>
+#include <string>
 
 #include "ops/egress.hpp"
 #include "sim/live_egress.hpp"
@@ -41,7 +43,8 @@ struct Comparison {
   double agent_s = 0;
 };
 
-Comparison compare(const char* name, const std::set<std::string>& closed = {}) {
+Comparison compare(const char* name, const std::set<std::string>& closed = {},
+                   bool with_agent = true) {
   const auto v = example(name);
   const auto occ = full_house(*v);
   double people = 0;
@@ -56,8 +59,12 @@ Comparison compare(const char* name, const std::set<std::string>& closed = {}) {
 
   sim::LiveEgressOptions o;
   o.threads = 2;
-  auto agent = sim::estimate_egress_agents(v, occ, closed, {}, 7, o);
-  EXPECT_TRUE(agent);
+  Expected<sim::AgentEgressResult, sim::Errors> agent =
+      unexpected(sim::Errors{Error{"agent", "not run"}});
+  if (with_agent) {
+    agent = sim::estimate_egress_agents(v, occ, closed, {}, 7, o);
+    EXPECT_TRUE(agent);
+  }
 
   // The reference: the same crowd, simulated with its own seed.
   auto sc = sim::make_egress_scenario(v, occ, closed, {}, o);
@@ -87,14 +94,25 @@ Comparison compare(const char* name, const std::set<std::string>& closed = {}) {
       "flow guided %.1f s\n",
       name, ref.agents - ref.evacuated, share_out_by(ref.run, 0.5), share_out_by(ref.run, 0.9),
       share_out_by(ref.run, 0.95), flow ? flow->guided_time_s : NAN);
+  std::string closed_ids;
+  for (const std::string& id : closed) closed_ids += " " + id;
   std::printf(
-      "[ accuracy ] %s%s: %.0f people; reference %.1f s; flow %.1f s (%+.1f %%, build %.0f ms, "
-      "estimate %.2f ms); agent %.1f s (%+.1f %%, wall %.1f s)\n",
-      name, closed.empty() ? "" : " (closed)", people, c.reference_s, c.flow_s,
+      "[ accuracy ] %s%s%s: %.0f people; reference %.1f s; flow %.1f s (%+.1f %%, build %.0f ms, "
+      "estimate %.2f ms)",
+      name, closed.empty() ? "" : ", closed:", closed_ids.c_str(), people, c.reference_s, c.flow_s,
       100 * (c.flow_s / c.reference_s - 1),
       std::chrono::duration<double, std::milli>(t1 - t0).count(),
-      std::chrono::duration<double, std::milli>(t2 - t1).count(), c.agent_s,
-      100 * (c.agent_s / c.reference_s - 1), agent ? agent->wall_s : NAN);
+      std::chrono::duration<double, std::milli>(t2 - t1).count());
+  if (agent)
+    std::printf("; agent %.1f s (%+.1f %%, wall %.1f s)", c.agent_s,
+                100 * (c.agent_s / c.reference_s - 1), agent->wall_s);
+  std::printf("\n");
+  if (flow && !agent) {
+    for (const auto& [id, x] : ref.exits)
+      std::printf(
+          "[ accuracy ]   %-4s reference %4zu people, clear %6.1f s | flow %6.0f, %6.1f s\n",
+          id.c_str(), x.people, x.clear_s, flow->exits.at(id).people, flow->exits.at(id).clear_s);
+  }
   if (flow && agent) {
     for (const auto& [id, x] : ref.exits)
       std::printf(
@@ -116,6 +134,15 @@ TEST(LiveEgressAccuracy, SchoolFullDay) {
   const Comparison c = compare("school.geojson");
   EXPECT_NEAR(c.flow_s, c.reference_s, 0.25 * c.reference_s);
   EXPECT_NEAR(c.agent_s, c.reference_s, 0.10 * c.reference_s);
+}
+
+// Printed, not judged: the flow model's crowd choices and capacities are off by up to half
+// when the venue's main way out is closed (docs/live-egress.md, "Limits").
+TEST(LiveEgressAccuracy, WithTheMainExitClosedIsReported) {
+  const Comparison hall = compare("concert-hall.geojson", {"E1"}, false);
+  EXPECT_GT(hall.flow_s, 0);
+  const Comparison school = compare("school.geojson", {"E2"}, false);
+  EXPECT_GT(school.flow_s, 0);
 }
 
 }  // namespace
