@@ -111,6 +111,7 @@ long gettid_long() { return static_cast<long>(::syscall(SYS_gettid)); }
 struct ThreadCpu {
   std::string name;
   double cpu_s = 0;
+  double runq_s = 0;  // runnable, waiting for a CPU
 };
 std::map<long, ThreadCpu> thread_cpu() {
   std::map<long, ThreadCpu> out;
@@ -126,12 +127,22 @@ std::map<long, ThreadCpu> thread_cpu() {
     if (open == std::string::npos || close == std::string::npos) continue;
     ThreadCpu t;
     t.name = text.substr(open + 1, close - open - 1);
-    std::istringstream rest(text.substr(close + 2));
-    std::string field;
-    std::vector<std::string> f;
-    while (rest >> field) f.push_back(field);
-    // After the name: state(0) ... utime is field 14 of the line, index 11 here; stime 12.
-    if (f.size() > 12) t.cpu_s = (std::atof(f[11].c_str()) + std::atof(f[12].c_str())) / hz;
+    // Nanoseconds on a CPU (schedstat): utime/stime below count whole clock ticks, which
+    // loses the many short bursts of 64 client threads.
+    std::ifstream sched(e.path() / "schedstat");
+    double run_ns = -1;
+    double wait_ns = 0;
+    if (sched >> run_ns >> wait_ns && run_ns >= 0) {
+      t.cpu_s = run_ns / 1e9;
+      t.runq_s = wait_ns / 1e9;
+    } else {
+      std::istringstream rest(text.substr(close + 2));
+      std::string field;
+      std::vector<std::string> f;
+      while (rest >> field) f.push_back(field);
+      // After the name: state(0) ... utime is field 14 of the line, index 11 here; stime 12.
+      if (f.size() > 12) t.cpu_s = (std::atof(f[11].c_str()) + std::atof(f[12].c_str())) / hz;
+    }
     out[tid] = t;
   }
   return out;
@@ -142,6 +153,8 @@ std::map<long, ThreadCpu> thread_cpu() {
 // webhook and MQTT threads).
 struct CpuSplit {
   double writer_s = 0;
+  double writer_runq_s = 0;
+  double applier_s = 0;  // the service's ingest applier (vigil-ingest)
   double clients_s = 0;
   double server_s = 0;
   double wall_s = 0;
@@ -162,7 +175,11 @@ CpuSplit cpu_between(const std::map<long, ThreadCpu>& a, const std::map<long, Th
   for (const auto& [tid, t] : b) {
     const auto it = a.find(tid);
     const double d = t.cpu_s - (it == a.end() ? 0.0 : it->second.cpu_s);
-    if (t.name == "vigil-store") s.writer_s += d;
+    if (t.name == "vigil-store") {
+      s.writer_s += d;
+      s.writer_runq_s += t.runq_s - (it == a.end() ? 0.0 : it->second.runq_s);
+    }
+    else if (t.name == "vigil-ingest") s.applier_s += d;
     else if (g_client_tids.contains(tid)) s.clients_s += d;
     else s.server_s += d;
   }
@@ -553,20 +570,40 @@ IngestResult run_ingest(Server& server, SeqSource& seqs, int clients, double sec
 void print_cpu(const CpuSplit& c, std::size_t readings) {
   const double n = std::max<double>(1, static_cast<double>(readings));
   fmt::print("  CPU over {:.1f} s (2 cores = {:.1f} CPU-s): store writer {:.2f} s ({:.1f} µs/reading), "
-             "server I/O + ticker {:.2f} s ({:.1f} µs/reading), bench clients {:.2f} s\n",
-             c.wall_s, 2 * c.wall_s, c.writer_s, c.writer_s * 1e6 / n, c.server_s,
-             c.server_s * 1e6 / n, c.clients_s);
+             "applier {:.2f} s ({:.2f} µs/reading), server I/O + ticker {:.2f} s ({:.1f} µs/reading), "
+             "bench clients {:.2f} s ({:.1f} µs/reading)\n",
+             c.wall_s, 2 * c.wall_s, c.writer_s, c.writer_s * 1e6 / n, c.applier_s,
+             c.applier_s * 1e6 / n, c.server_s, c.server_s * 1e6 / n, c.clients_s,
+             c.clients_s * 1e6 / n);
+  if (c.wall_s > 0) {
+    const double run = 100 * c.writer_s / c.wall_s;
+    const double runq = 100 * c.writer_runq_s / c.wall_s;
+    fmt::print("  store writer: {:.0f} % on a CPU, {:.0f} % runnable waiting for one, {:.0f} % "
+               "blocked (I/O, fsync, or no work)\n",
+               run, runq, std::max(0.0, 100 - run - runq));
+  }
 }
 
 void phase_ingest(Server& server, double seconds) {
   fmt::print("\n== ingest: POST /telemetry, 100 readings per request, durable (200 after fsync)\n");
   SeqSource& seqs = background_seqs();
   for (int clients : {1, 64}) {
+    const auto stats0 = server.app->store().stats();
     auto r = run_ingest(server, seqs, clients, seconds, 1.0, 0);
+    const auto stats1 = server.app->store().stats();
     fmt::print("  {:2} client(s): {:8.0f} readings/s  request p50 {:.1f} ms  p99 {:.1f} ms  "
                "errors {} (503: {})\n",
                clients, r.readings_per_s, r.p50_ms, r.p99_ms, r.errors, r.busy);
     print_cpu(r.cpu, r.readings);
+    // Group commits over the phase (warm-up included): BEGIN to durable COMMIT (the fsync).
+    const double commits = static_cast<double>(stats1.commits - stats0.commits);
+    if (commits > 0) {
+      fmt::print("  group commits: {:.0f}, {:.1f} batches per commit, mean commit {:.2f} ms\n",
+                 commits,
+                 static_cast<double>(stats1.reading_batches - stats0.reading_batches) / commits,
+                 static_cast<double>(stats1.commit_time_us - stats0.commit_time_us) / 1e3 /
+                     commits);
+    }
     g_table.push_back({fmt::format("ingest, {} client(s)", clients),
                        fmt::format("{:.0f} readings/s", r.readings_per_s),
                        fmt::format("p50 {:.1f} ms, p99 {:.1f} ms; writer {:.1f} µs/reading, "

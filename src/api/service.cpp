@@ -4,6 +4,7 @@
 #include "api/service_runtime.hpp"
 
 #include <fmt/format.h>
+#include <pthread.h>
 
 #include <algorithm>
 #include <charconv>
@@ -164,9 +165,20 @@ Service::Service(store::Store& store, const ops::Clock& clock, server::MetricsRe
                  ServiceOptions options)
     : store_(store), clock_(clock), metrics_(metrics), options_(options) {
   worker_ = std::thread([this] { worker_loop(); });
+  applier_ = std::thread([this] { applier_loop(); });
 }
 
-Service::~Service() { stop(); }
+Service::~Service() {
+  stop();
+  // The applier outlives stop(): the store, closed after the service stops, still delivers
+  // committed batches.
+  {
+    std::lock_guard lock(apply_mu_);
+    apply_stop_ = true;
+  }
+  apply_cv_.notify_all();
+  if (applier_.joinable()) applier_.join();
+}
 
 Result<std::unique_ptr<Service>> Service::open(store::Store& store, const ops::Clock& clock,
                                                server::MetricsRegistry& metrics,
@@ -895,23 +907,25 @@ void Service::ingest_readings(const std::string& id, std::vector<ops::Reading> r
     done(unexpected(ApiError::not_found("no venue \"" + id + "\"")));
     return;
   }
-  {
-    std::lock_guard lock(rt->mu);
-    auto problems = rt->monitor->validate(readings);
-    if (!problems.empty()) {
-      metrics_.counter("vigil_readings_rejected_total", "Telemetry readings in rejected batches")
-          .get()
-          .inc(static_cast<double>(readings.size()));
-      done(unexpected(ApiError::bad_request("bad telemetry", std::move(problems))));
-      return;
-    }
+  // Without the venue's lock: validation reads only the monitor's copy of the venue and its
+  // reading limits, which never change once the runtime is built (a changed venue gets a new
+  // runtime). An evaluation holding the lock does not stall the HTTP threads.
+  auto problems = rt->monitor->validate(readings);
+  if (!problems.empty()) {
+    metrics_.counter("vigil_readings_rejected_total", "Telemetry readings in rejected batches")
+        .get()
+        .inc(static_cast<double>(readings.size()));
+    done(unexpected(ApiError::bad_request("bad telemetry", std::move(problems))));
+    return;
   }
   std::vector<store::ReadingRow> rows;
   rows.reserve(readings.size());
-  for (const ops::Reading& r : readings) rows.push_back(to_row(id, r));
+  // The rows leave the venue empty: the store takes the batch's.
+  for (const ops::Reading& r : readings) rows.push_back(to_row({}, r));
   store_.append_readings(
       id, std::move(rows),
-      [this, rt, done = std::move(done)](Result<store::AppendResult> result) {
+      [this, rt = std::move(rt), done = std::move(done)](
+          Result<store::AppendResult> result) mutable {
         if (!result) {
           // A bad row is the client's (400, located at readings[i]); a full queue is 503 (retry
           // later); anything else is the server's (500, also safe to retry: nothing was stored).
@@ -925,23 +939,75 @@ void Service::ingest_readings(const std::string& id, std::vector<ops::Reading> r
           }
           return;
         }
-        std::vector<ops::Reading> fresh;
-        fresh.reserve(result->new_rows.size());
-        for (const auto& row : result->new_rows) fresh.push_back(from_row(row));
-        {
-          std::lock_guard lock(rt->mu);
-          rt->monitor->apply(fresh);
-          rt->changed_state();
-        }
-        metrics_.counter("vigil_readings_total", "Telemetry readings stored", {"result"})
-            .with({"accepted"})
-            .inc(static_cast<double>(result->accepted));
-        metrics_.counter("vigil_readings_total", "Telemetry readings stored", {"result"})
-            .with({"duplicate"})
-            .inc(static_cast<double>(result->duplicates));
-        mark_dirty(*rt);
-        done(json{{"accepted", result->accepted}, {"duplicates", result->duplicates}});
+        // Durable. Applied and answered on the applier thread: the store's writer goes on
+        // with the next group instead of waiting for the venue's lock.
+        enqueue_committed(Committed{std::move(rt), std::move(*result), std::move(done)});
       });
+}
+
+void Service::enqueue_committed(Committed batch) {
+  {
+    std::lock_guard lock(apply_mu_);
+    if (!apply_stop_) {
+      committed_.push_back(std::move(batch));
+      apply_cv_.notify_one();
+      return;
+    }
+  }
+  // The applier has stopped (the service is being destroyed): apply here.
+  std::vector<Committed> one;
+  one.push_back(std::move(batch));
+  apply_committed(one);
+}
+
+void Service::applier_loop() {
+  pthread_setname_np(pthread_self(), "vigil-ingest");
+  std::vector<Committed> work;
+  for (;;) {
+    {
+      std::unique_lock lock(apply_mu_);
+      apply_cv_.wait(lock, [&] { return apply_stop_ || !committed_.empty(); });
+      if (committed_.empty()) return;  // stopping, and everything is applied
+      work.swap(committed_);
+    }
+    apply_committed(work);
+    work.clear();
+  }
+}
+
+void Service::apply_committed(std::vector<Committed>& work) {
+  // Venue by venue, each venue's batches in commit order under one hold of its lock.
+  std::vector<ops::Reading> fresh;
+  std::vector<char> done_with(work.size(), 0);
+  std::size_t accepted = 0;
+  std::size_t duplicates = 0;
+  for (std::size_t i = 0; i < work.size(); ++i) {
+    if (done_with[i] != 0) continue;
+    Runtime& rt = *work[i].rt;
+    fresh.clear();
+    for (std::size_t j = i; j < work.size(); ++j) {
+      if (done_with[j] != 0 || work[j].rt.get() != &rt) continue;
+      done_with[j] = 1;
+      for (const store::ReadingRow& row : work[j].result.new_rows) fresh.push_back(from_row(row));
+      accepted += work[j].result.accepted;
+      duplicates += work[j].result.duplicates;
+    }
+    {
+      std::lock_guard lock(rt.mu);
+      rt.monitor->apply(fresh);
+      rt.changed_state();
+    }
+    mark_dirty(rt);
+  }
+  metrics_.counter("vigil_readings_total", "Telemetry readings stored", {"result"})
+      .with({"accepted"})
+      .inc(static_cast<double>(accepted));
+  metrics_.counter("vigil_readings_total", "Telemetry readings stored", {"result"})
+      .with({"duplicate"})
+      .inc(static_cast<double>(duplicates));
+  for (Committed& c : work) {
+    c.done(json{{"accepted", c.result.accepted}, {"duplicates", c.result.duplicates}});
+  }
 }
 
 // ---- alerts ---------------------------------------------------------------------------------

@@ -132,8 +132,9 @@ class Service {
                          std::optional<std::string_view> venue);
 
   // Telemetry: `{ "readings": [...] }` for venue `id`. `done` is called once, after the batch is
-  // durable, with `{ "accepted", "duplicates" }`, or with the error (nothing applied). May call
-  // `done` before returning (bad input) or later from the store's writer thread.
+  // durable and applied to the venue's live state, with `{ "accepted", "duplicates" }`, or with
+  // the error (nothing applied). May call `done` before returning (bad input) or later from
+  // the store's writer thread (an error) or the service's applier thread.
   void ingest(const std::string& id, std::string_view body, std::function<void(Answer)> done);
   // The same for readings already parsed (MQTT, the demo's virtual sensors).
   void ingest_readings(const std::string& id, std::vector<ops::Reading> readings,
@@ -261,6 +262,24 @@ class Service {
   std::deque<std::function<void()>> jobs_;  // GUARDED_BY(jobs_mu_)
   bool jobs_stop_ = false;                  // GUARDED_BY(jobs_mu_)
   std::thread worker_;
+
+  // Ingest: batches the store has made durable wait here to be applied to their venue's
+  // monitor and answered, on the applier thread (`vigil-ingest`), so the store's writer never
+  // waits for a venue's lock. The applier runs until the service is destroyed (the store,
+  // closed after stop(), still delivers batches); after that they are applied inline.
+  struct Committed {
+    std::shared_ptr<Runtime> rt;
+    store::AppendResult result;
+    std::function<void(Answer)> done;
+  };
+  void enqueue_committed(Committed batch);
+  void applier_loop();
+  void apply_committed(std::vector<Committed>& work);
+  std::mutex apply_mu_;
+  std::condition_variable apply_cv_;
+  std::vector<Committed> committed_;  // GUARDED_BY(apply_mu_)
+  bool apply_stop_ = false;           // GUARDED_BY(apply_mu_)
+  std::thread applier_;
 };
 
 }  // namespace vigil::api

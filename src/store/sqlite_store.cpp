@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -68,6 +69,9 @@ class WriteJob {
   virtual std::size_t duplicates() const { return 0; }
   // Runs inside the group transaction, in a savepoint: an error rolls back this job alone.
   virtual Result<void> run(WriteCtx& ctx) = 0;
+  // After run() failed: true asks the group to roll this job back to its savepoint and run it
+  // once more (a fast first attempt that could not tell the whole story).
+  virtual bool retry_exactly() { return false; }
   // Delivers the result, after the group. `group_error`: the group did not commit (then a job
   // that ran successfully reports it; a job that failed reports its own error).
   virtual void finish(const Error* group_error) = 0;
@@ -104,58 +108,94 @@ class FnJob final : public WriteJob {
 constexpr char kInsertReading[] =
     "INSERT INTO readings (venue, sensor, seq, ts_ms, kind, n_in, n_out, n_count, density,"
     " received_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    " ON CONFLICT (venue, sensor, seq, ts_ms) DO NOTHING";
+    " ON CONFLICT (venue, ts_ms, sensor, seq) DO NOTHING";
 
+// The same for `n` rows in one statement (one VDBE program run instead of n). A batch goes in
+// chunks of 64, 32, ..., 1 rows, so at most seven statements are prepared.
+constexpr std::size_t kMaxChunkRows = 64;
+constexpr int kReadingColumns = 10;
+
+const std::string& insert_readings_sql(std::size_t n) {
+  static const std::array<std::string, 7> sql = [] {
+    std::array<std::string, 7> out;
+    for (std::size_t k = 0; k < out.size(); ++k) {
+      std::string& s = out[k];
+      s = "INSERT INTO readings (venue, sensor, seq, ts_ms, kind, n_in, n_out, n_count, density,"
+          " received_ms) VALUES ";
+      for (std::size_t i = 0; i < (std::size_t{1} << k); ++i) {
+        if (i > 0) s += ',';
+        s += "(?,?,?,?,?,?,?,?,?,?)";
+      }
+      s += " ON CONFLICT (venue, ts_ms, sensor, seq) DO NOTHING";
+    }
+    return out;
+  }();
+  std::size_t k = 0;
+  while ((std::size_t{2} << k) <= n) ++k;
+  return sql[k];  // n = 2^k rows
+}
+
+// The rows of the next chunk: the largest power of two <= min(remaining, 64).
+std::size_t chunk_rows(std::size_t remaining) {
+  std::size_t n = 1;
+  while ((n << 1) <= std::min(remaining, kMaxChunkRows)) n <<= 1;
+  return n;
+}
+
+void bind_reading(Query& q, int first, std::string_view venue, const ReadingRow& row,
+                  TimeMs received) {
+  q.bind_static(first, venue)
+      .bind_static(first + 1, row.sensor)
+      .bind(first + 2, row.seq)
+      .bind(first + 3, row.ts_ms)
+      .bind_static(first + 4, to_string(row.kind))
+      .bind(first + 5, row.in)
+      .bind(first + 6, row.out)
+      .bind(first + 7, row.count)
+      .bind(first + 8, row.density_p_m2)
+      .bind(first + 9, row.received_ms != 0 ? row.received_ms : received);
+}
+
+// A batch of readings. First pass (the common case: every row new and valid): multi-row
+// INSERTs; when they store every row, done. Otherwise (a duplicate, or a row the table
+// rejects) the job asks to be run again (retry_exactly): the group rolls it back to its
+// savepoint and the second pass inserts row by row, telling which rows were new and locating a
+// bad row as readings[i].
 class ReadingsJob final : public WriteJob {
  public:
   ReadingsJob(std::string venue, std::vector<ReadingRow> rows, AppendCallback done)
-      : venue_(std::move(venue)), rows_(std::move(rows)), done_(std::move(done)) {}
+      : venue_(std::move(venue)),
+        rows_(std::move(rows)),
+        n_rows_(rows_.size()),
+        done_(std::move(done)) {}
 
-  std::size_t readings() const override { return rows_.size(); }
+  std::size_t readings() const override { return n_rows_; }
   std::size_t accepted() const override { return result_.accepted; }
   std::size_t duplicates() const override { return result_.duplicates; }
+  bool retry_exactly() override { return std::exchange(retry_, false); }
 
   Result<void> run(WriteCtx& ctx) override {
     result_ = AppendResult{};
-    auto q = ctx.db.query(kInsertReading);
-    if (!q) return fail(q.error());
-    const TimeMs received = now_ms();
-    std::vector<char> fresh(rows_.size(), 0);
     for (std::size_t i = 0; i < rows_.size(); ++i) {
       const ReadingRow& row = rows_[i];
-      auto where = [i] { return "readings[" + std::to_string(i) + "]"; };
       if (!row.venue.empty() && row.venue != venue_) {
-        return fail(Error{where() + ".venue",
+        return fail(Error{where(i) + ".venue",
                           "names venue \"" + row.venue + "\" in a batch for \"" + venue_ + "\""});
       }
-      q->bind_static(1, venue_)
-          .bind_static(2, row.sensor)
-          .bind(3, row.seq)
-          .bind(4, row.ts_ms)
-          .bind_static(5, to_string(row.kind))
-          .bind(6, row.in)
-          .bind(7, row.out)
-          .bind(8, row.count)
-          .bind(9, row.density_p_m2)
-          .bind(10, row.received_ms != 0 ? row.received_ms : received);
-      auto r = q->step();
-      if (!r) return fail(Error{where(), "rejected by the store: " + r.error().message});
-      if (q->changes() > 0) {
-        fresh[i] = 1;
-        ++result_.accepted;
-      } else {
-        ++result_.duplicates;
+    }
+    const TimeMs received = now_ms();
+    if (!exact_) {
+      auto stored = insert_all(ctx.db, received);
+      if (stored && *stored == rows_.size()) {
+        take_new_rows(std::vector<char>(), received);
+        return {};
       }
-      q->reset();
+      exact_ = true;
+      retry_ = true;
+      return unexpected(stored ? Error{"store", "a duplicate: to be written row by row"}
+                               : stored.error());
     }
-    result_.new_rows.reserve(result_.accepted);
-    for (std::size_t i = 0; i < rows_.size(); ++i) {
-      if (fresh[i] == 0) continue;
-      ReadingRow& row = result_.new_rows.emplace_back(std::move(rows_[i]));
-      row.venue = venue_;
-      if (row.received_ms == 0) row.received_ms = received;
-    }
-    return {};
+    return insert_row_by_row(ctx.db, received);
   }
 
   void finish(const Error* group_error) override {
@@ -169,6 +209,63 @@ class ReadingsJob final : public WriteJob {
   }
 
  private:
+  static std::string where(std::size_t i) { return "readings[" + std::to_string(i) + "]"; }
+
+  // How many rows the multi-row statements stored (fewer than the batch: duplicates).
+  Result<std::size_t> insert_all(Db& db, TimeMs received) {
+    std::size_t pos = 0;
+    std::size_t stored = 0;
+    while (pos < rows_.size()) {
+      const std::size_t n = chunk_rows(rows_.size() - pos);
+      auto q = db.query(insert_readings_sql(n));
+      if (!q) return unexpected(q.error());
+      for (std::size_t i = 0; i < n; ++i) {
+        bind_reading(*q, static_cast<int>(i) * kReadingColumns + 1, venue_, rows_[pos + i],
+                     received);
+      }
+      if (auto r = q->run(); !r) return unexpected(r.error());
+      stored += static_cast<std::size_t>(q->changes());
+      pos += n;
+    }
+    return stored;
+  }
+
+  Result<void> insert_row_by_row(Db& db, TimeMs received) {
+    auto q = db.query(kInsertReading);
+    if (!q) return fail(q.error());
+    std::vector<char> fresh(rows_.size(), 0);
+    for (std::size_t i = 0; i < rows_.size(); ++i) {
+      bind_reading(*q, 1, venue_, rows_[i], received);
+      auto r = q->step();
+      if (!r) return fail(Error{where(i), "rejected by the store: " + r.error().message});
+      if (q->changes() > 0) fresh[i] = 1;
+      q->reset();
+    }
+    take_new_rows(fresh, received);
+    return {};
+  }
+
+  // Moves the stored rows (all when `fresh` is empty) into the result.
+  void take_new_rows(const std::vector<char>& fresh, TimeMs received) {
+    const bool all = fresh.empty();
+    result_.accepted = all ? rows_.size() : static_cast<std::size_t>(std::count(
+                                                fresh.begin(), fresh.end(), char{1}));
+    result_.duplicates = rows_.size() - result_.accepted;
+    if (all) {
+      result_.new_rows = std::move(rows_);
+      rows_.clear();
+    } else {
+      result_.new_rows.reserve(result_.accepted);
+      for (std::size_t i = 0; i < rows_.size(); ++i) {
+        if (fresh[i] != 0) result_.new_rows.push_back(std::move(rows_[i]));
+      }
+    }
+    for (ReadingRow& row : result_.new_rows) {
+      if (row.venue.empty()) row.venue = venue_;
+      if (row.received_ms == 0) row.received_ms = received;
+    }
+  }
+
   Result<void> fail(Error e) {
     error_ = e;
     result_ = AppendResult{};
@@ -176,10 +273,13 @@ class ReadingsJob final : public WriteJob {
   }
 
   std::string venue_;
-  std::vector<ReadingRow> rows_;
+  std::vector<ReadingRow> rows_;  // moved into the result once stored
+  std::size_t n_rows_;
   AppendCallback done_;
   AppendResult result_;
   std::optional<Error> error_;
+  bool exact_ = false;  // the second pass: row by row
+  bool retry_ = false;  // the first pass asked for the second
 };
 
 // ---- row mapping ----------------------------------------------------------------------------
@@ -741,6 +841,10 @@ class SqliteStore final : public Store {
           break;
         }
         auto r3 = group[i]->run(ctx);
+        if (!r3 && group[i]->retry_exactly() && writer_db_->in_transaction()) {
+          ctx.after_commit.resize(mark);
+          if (exec_cached("ROLLBACK TO job")) r3 = group[i]->run(ctx);
+        }
         if (r3) {
           ok[i] = (exec_cached("RELEASE job") ? 1 : 0);
           if (ok[i] != 0) continue;

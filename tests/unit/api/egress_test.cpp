@@ -47,7 +47,9 @@ TEST_F(EgressTest, EstimateFollowsTheCrowdAndTheExits) {
   for (const auto& [zone, exits] : after["zones"].items()) {
     for (const auto& x : exits) EXPECT_NE(x, busiest) << zone;
   }
-  EXPECT_GE(after["time_s"].get<double>(), before["time_s"].get<double>());
+  // The flow model follows how a crowd spreads, not the best split: blocking an exit the crowd
+  // over-used may lower the estimate a little (docs/live-egress.md, Limits), never by much.
+  EXPECT_GE(after["time_s"].get<double>(), 0.95 * before["time_s"].get<double>());
   EXPECT_EQ(state()["egress"]["time_s"], after["time_s"]);
 
   const std::string id = answer["incident"]["id"];

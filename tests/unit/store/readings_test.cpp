@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <future>
 #include <limits>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -28,6 +29,10 @@ std::vector<ReadingRow> batch(const std::string& sensor, std::int64_t first_seq,
   std::vector<ReadingRow> rows;
   for (int i = 0; i < n; ++i) rows.push_back(count_reading(sensor, first_seq + i, 10 + i));
   return rows;
+}
+
+std::size_t stats_readings(const Store& store) {
+  return static_cast<std::size_t>(store.stats().readings_accepted);
 }
 
 std::size_t stored(Store& store, const std::string& venue) {
@@ -200,6 +205,99 @@ TEST(Readings, AllKindsRoundTripInTimeOrder) {
   ASSERT_TRUE(recent);
   ASSERT_EQ(recent->size(), 2U);
   EXPECT_EQ((*recent)[0].sensor, "C2");
+}
+
+// A batch is written with multi-row statements (chunks of 64, 32, ..., 1 rows); every size,
+// across the chunk boundaries, stores every row once and reports them in input order.
+TEST(Readings, EveryBatchSizeAcrossTheChunkBoundariesStoresEveryRow) {
+  TempDir tmp;
+  auto store = open_or_die(tmp.data());
+  std::size_t total = 0;
+  for (int n : {1, 2, 3, 7, 63, 64, 65, 100, 127, 128, 129, 250}) {
+    const std::string sensor = "N" + std::to_string(n);
+    auto r = store->append_readings_sync("hall", batch(sensor, 0, n));
+    ASSERT_TRUE(r) << n << ": " << r.error().to_string();
+    EXPECT_EQ(r->accepted, static_cast<std::size_t>(n));
+    EXPECT_EQ(r->duplicates, 0U);
+    ASSERT_EQ(r->new_rows.size(), static_cast<std::size_t>(n));
+    for (int i = 0; i < n; ++i) {
+      const ReadingRow& row = r->new_rows[static_cast<std::size_t>(i)];
+      EXPECT_EQ(row.sensor, sensor);
+      EXPECT_EQ(row.seq, i);
+      EXPECT_EQ(row.count, 10 + i);
+      EXPECT_EQ(row.venue, "hall");
+      EXPECT_GT(row.received_ms, 0);
+    }
+    total += static_cast<std::size_t>(n);
+    EXPECT_EQ(stats_readings(*store), total);
+  }
+  EXPECT_EQ(stored(*store, "hall"), total);
+  EXPECT_EQ(store->stats().failed_jobs, 0U);
+}
+
+// One duplicate deep in a large batch: the multi-row pass stores fewer rows than sent, the
+// batch is rolled back to its savepoint and written row by row, and only the duplicate is
+// left out (input order kept). The group's other batches are not disturbed.
+TEST(Readings, ADuplicateInALargeBatchLeavesOutOnlyThatRow) {
+  TempDir tmp;
+  auto store = open_or_die(tmp.data());
+  ASSERT_TRUE(store->append_readings_sync("hall", batch("L1", 1000, 1)));  // seq 1000
+  auto rows = batch("L1", 900, 150);  // seq 900..1049: 1000 is index 100
+  auto r = store->append_readings_sync("hall", rows);
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(r->accepted, 149U);
+  EXPECT_EQ(r->duplicates, 1U);
+  ASSERT_EQ(r->new_rows.size(), 149U);
+  for (std::size_t i = 0; i < r->new_rows.size(); ++i) {
+    const std::int64_t want = 900 + static_cast<std::int64_t>(i < 100 ? i : i + 1);
+    EXPECT_EQ(r->new_rows[i].seq, want) << i;
+  }
+  EXPECT_EQ(stored(*store, "hall"), 150U);
+  // The same batch again: all duplicates, nothing stored, no error.
+  auto again = store->append_readings_sync("hall", rows);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->accepted, 0U);
+  EXPECT_EQ(again->duplicates, 150U);
+  EXPECT_TRUE(again->new_rows.empty());
+  EXPECT_EQ(stored(*store, "hall"), 150U);
+  EXPECT_EQ(store->stats().readings_duplicate, 151U);
+}
+
+// A bad row deep in a large batch is located (readings[i]) by the row-by-row pass, and nothing
+// of the batch is stored, while the batches sharing its group commit.
+TEST(Readings, ABadRowInALargeBatchIsLocatedAndTheBatchRejectedWhole) {
+  TempDir tmp;
+  auto store = open_or_die(tmp.data());
+  WriteLockHolder lock(tmp.db());
+  Latch latch;
+  std::mutex mu;
+  std::map<int, Result<AppendResult>> results;
+  auto submit = [&](int id, std::vector<ReadingRow> rows) {
+    store->append_readings("hall", std::move(rows), [&, id](Result<AppendResult> r) {
+      {
+        std::lock_guard g(mu);
+        results.emplace(id, std::move(r));
+      }
+      latch.arrive();
+    });
+  };
+  submit(0, batch("A", 0, 10));
+  wait_until_taken(*store);
+  submit(1, batch("B", 0, 130));
+  auto bad = batch("BAD", 0, 130);
+  bad[97].seq = -1;
+  submit(2, bad);
+  submit(3, batch("C", 0, 130));
+  lock.release();
+  ASSERT_TRUE(latch.wait_for(4));
+  std::lock_guard g(mu);
+  ASSERT_FALSE(results.at(2));
+  EXPECT_EQ(results.at(2).error().where, "readings[97]");
+  EXPECT_THAT(results.at(2).error().message, HasSubstr("seq_non_negative"));
+  for (int id : {0, 1, 3}) {
+    ASSERT_TRUE(results.at(id)) << id << ": " << results.at(id).error().to_string();
+  }
+  EXPECT_EQ(stored(*store, "hall"), 10U + 130U + 130U);
 }
 
 TEST(Readings, ARowForAnotherVenueFailsTheBatch) {

@@ -151,6 +151,65 @@ TEST(StoreOpen, MigratesAVersion1StoreKeepingItsReadings) {
   EXPECT_EQ(r->accepted, 1U);
 }
 
+// A data directory written with schema version 2 (readings keyed by sensor first, with a
+// second index on time) opens with its readings kept, keyed in time order: the replay after a
+// restart reads a range of the primary key, without the old index and without sorting.
+TEST(StoreOpen, MigratesAVersion2StoreToTimeOrderedReadings) {
+  TempDir tmp;
+  {
+    auto store = open_or_die(tmp.data());
+  }
+  const auto file = tmp.data() / "vigil.db";
+  {
+    std::filesystem::remove(file);
+    std::filesystem::remove(tmp.data() / "vigil.db-wal");
+    std::filesystem::remove(tmp.data() / "vigil.db-shm");
+    auto db = raw_db(file);
+    ASSERT_TRUE(sqlite::migrate(*db, sqlite::migrations().first(2)));
+    ASSERT_TRUE(db->exec(
+        "INSERT INTO readings VALUES ('hall', 'Z2', 7, 1700000000300, 'count', 0, 0, 5, 0, 1);"
+        "INSERT INTO readings VALUES ('hall', 'Z1', 9, 1700000000100, 'count', 0, 0, 3, 0, 1);"
+        "INSERT INTO readings VALUES ('hall', 'Z1', 8, 1700000000200, 'count', 0, 0, 4, 0, 1);"
+        "INSERT INTO readings VALUES ('arena', 'Z1', 1, 1700000000000, 'count', 0, 0, 1, 0, 1);"));
+  }
+  auto store = open_or_die(tmp.data());
+  {
+    auto db = raw_db(file);
+    auto version = sqlite::schema_version(*db);
+    ASSERT_TRUE(version);
+    EXPECT_EQ(*version, latest_version());
+    auto old_index = db->scalar(
+        "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = 'readings_by_time'");
+    ASSERT_TRUE(old_index);
+    EXPECT_EQ(*old_index, 0);
+    // The replay's query: a search of the primary key, no temporary b-tree for ORDER BY.
+    auto plan = db->query(
+        "EXPLAIN QUERY PLAN SELECT venue, sensor, seq, ts_ms FROM readings"
+        " WHERE venue = 'hall' AND ts_ms >= 0 ORDER BY ts_ms, sensor, seq");
+    ASSERT_TRUE(plan);
+    std::string detail;
+    for (;;) {
+      auto row = plan->step();
+      ASSERT_TRUE(row);
+      if (!*row) break;
+      detail += plan->text(3) + "\n";
+    }
+    EXPECT_THAT(detail, HasSubstr("USING PRIMARY KEY (venue=? AND ts_ms>?)"));
+    EXPECT_THAT(detail, ::testing::Not(HasSubstr("TEMP B-TREE")));
+  }
+  auto rows = store->readings_for_venue("hall", 0);
+  ASSERT_TRUE(rows);
+  ASSERT_EQ(rows->size(), 3U);
+  EXPECT_EQ((*rows)[0].seq, 9);
+  EXPECT_EQ((*rows)[1].seq, 8);
+  EXPECT_EQ((*rows)[2].seq, 7);
+  // Still one reading per (venue, sensor, seq, ts).
+  auto again = store->append_readings_sync(
+      "hall", {testing::count_reading("Z1", 8, 4, 1'700'000'000'200 - 8)});
+  ASSERT_TRUE(again) << again.error().to_string();
+  EXPECT_EQ(again->duplicates, 1U);
+}
+
 // The migration mechanism itself, with a made-up schema history.
 constexpr std::array kV1 = {
     sqlite::Migration{1, "notes", "CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT);"},
