@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <numbers>
 #include <sstream>
 #include <unordered_map>
 
@@ -79,7 +80,48 @@ std::string join_path(const std::string& base, const std::string& key) {
 std::string index_path(const std::string& base, std::size_t i) {
   return base + "[" + std::to_string(i) + "]";
 }
-std::string show(const json& v) { return v.dump(); }
+// Appends `v` as compact JSON, stopping once `out` is longer than `limit`: so a message never
+// holds a whole venue, and a value nested 100,000 deep costs `limit` levels of recursion, not
+// 100,000 (each level adds at least one character). NaN and infinities, which JSON cannot
+// hold but a document built in memory can, are named (json::dump would write null).
+void render(const json& v, std::string& out, std::size_t limit) {
+  if (out.size() > limit) return;
+  if (v.is_array() || v.is_object()) {
+    out += v.is_array() ? '[' : '{';
+    bool first = true;
+    for (auto it = v.begin(); it != v.end() && out.size() <= limit; ++it) {
+      if (!first) out += ',';
+      first = false;
+      if (v.is_object()) {
+        out += json(it.key()).dump(-1, ' ', false, json::error_handler_t::replace);
+        out += ':';
+      }
+      render(it.value(), out, limit);
+    }
+    out += v.is_array() ? ']' : '}';
+  } else if (v.is_number_float() && !std::isfinite(v.get<double>())) {
+    out += std::isnan(v.get<double>()) ? "NaN" : v.get<double>() > 0 ? "Infinity" : "-Infinity";
+  } else if (v.is_string() && v.get_ref<const std::string&>().size() > limit) {
+    json head = v.get_ref<const std::string&>().substr(0, limit + 1);
+    out += head.dump(-1, ' ', false, json::error_handler_t::replace);
+  } else {
+    out += v.dump(-1, ' ', false, json::error_handler_t::replace);
+  }
+}
+
+// The offending value for a message, cut to about 60 characters (on a UTF-8 boundary).
+std::string show(const json& v) {
+  constexpr std::size_t kLimit = 60;
+  std::string out;
+  render(v, out, kLimit);
+  if (out.size() > kLimit + 3) {
+    std::size_t cut = kLimit;
+    while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) --cut;
+    out.resize(cut);
+    out += "\u2026";
+  }
+  return out;
+}
 std::string num(double v) {
   std::ostringstream os;
   os << v;
@@ -127,14 +169,12 @@ class Parser {
       error(path, "must be an integer, got " + show(v));
       return std::nullopt;
     }
-    long long x = 0;
-    if (v.is_number_unsigned()) {
-      const auto u = v.get<unsigned long long>();
-      x = u > static_cast<unsigned long long>(hi) ? hi + 1 : static_cast<long long>(u);
-    } else {
-      x = v.get<long long>();
-    }
-    if (x < lo || x > hi) {
+    // Unsigned above `hi` is out of range as it stands (hi + 1 would overflow for the seed,
+    // whose hi is the largest long long).
+    const bool too_large =
+        v.is_number_unsigned() && v.get<unsigned long long>() > static_cast<unsigned long long>(hi);
+    const long long x = too_large ? hi : v.get<long long>();
+    if (too_large || x < lo || x > hi) {
       error(path, "must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) +
                       "], got " + show(v));
       return std::nullopt;
@@ -150,10 +190,16 @@ class Parser {
     return v.get<std::string>();
   }
 
+  // A point [x, y] in local metres, |x| and |y| at most 1e6 as in a venue (larger is a unit
+  // mistake, and areas of such coordinates overflow).
   std::optional<geom::Vec2> point(const json& v, const std::string& path) {
-    if (!v.is_array() || v.size() != 2 || !v[0].is_number() || !v[1].is_number() ||
-        !std::isfinite(v[0].get<double>()) || !std::isfinite(v[1].get<double>())) {
-      error(path, "must be a point [x, y] in metres, got " + show(v));
+    constexpr double kMaxCoordinate_m = 1e6;
+    auto coordinate = [&](const json& c) {
+      return c.is_number() && std::isfinite(c.get<double>()) &&
+             std::abs(c.get<double>()) <= kMaxCoordinate_m;
+    };
+    if (!v.is_array() || v.size() != 2 || !coordinate(v[0]) || !coordinate(v[1])) {
+      error(path, "must be a point [x, y] in metres, |x| and |y| at most 1e6, got " + show(v));
       return std::nullopt;
     }
     return geom::Vec2{v[0].get<double>(), v[1].get<double>()};
@@ -253,6 +299,11 @@ class Parser {
         if (!m || !s) return std::nullopt;
         d.sigma = std::sqrt(std::log(1 + (*s * *s) / (*m * *m)));
         d.mu = std::log(*m) - d.sigma * d.sigma / 2;
+        if (!std::isfinite(d.mu) || !(d.sigma <= 10)) {
+          error(path, "lognormal distribution with mean " + num(*m) + " and sd " + num(*s) +
+                          " has a logarithm out of range (sigma " + num(d.sigma) + ", at most 10)");
+          return std::nullopt;
+        }
       }
       d.min = std::max(lo, 0.0);
       if (v.contains("min")) {
@@ -412,7 +463,8 @@ Expected<Scenario, Errors> parse_scenario(const json& doc, const std::filesystem
     if (!info) {
       std::string names;
       for (const ModelInfo& mi : model_registry()) names += (names.empty() ? "" : ", ") + std::string(mi.name);
-      ps.error(m.is_object() ? "model.name" : "model", "unknown model \"" + sc.model.name + "\" (known: " + names + ")");
+      ps.error(m.is_object() ? "model.name" : "model",
+               "unknown model " + show(json(sc.model.name)) + " (known: " + names + ")");
     } else if (m.is_object()) {
       for (auto it = m.begin(); it != m.end(); ++it) {
         if (it.key() == "name") continue;
@@ -461,7 +513,7 @@ Expected<Scenario, Errors> parse_scenario(const json& doc, const std::filesystem
         auto id = ps.string(c[i], path);
         if (!id) continue;
         if (venue && !venue->find_exit(*id) && !venue->find_door(*id)) {
-          ps.error(path, "unknown exit or door \"" + *id + "\"");
+          ps.error(path, "unknown exit or door " + show(c[i]));
           continue;
         }
         sc.closed.insert(*id);
@@ -568,7 +620,7 @@ Expected<Scenario, Errors> parse_scenario(const json& doc, const std::filesystem
         } else if (venue) {
           const venue::Zone* zone = venue->find_zone(*z);
           if (!zone) {
-            ps.error(join_path(path, "zone"), "unknown zone \"" + *z + "\"");
+            ps.error(join_path(path, "zone"), "unknown zone " + show(e["zone"]));
             ok = false;
           } else {
             entry.zone = *z;
@@ -666,7 +718,7 @@ Expected<Scenario, Errors> parse_scenario(const json& doc, const std::filesystem
           if (id) {
             for (const MeasureLine& other : sc.lines)
               if (other.id == *id) {
-                ps.error(join_path(path, "id"), "duplicate line id \"" + *id + "\"");
+                ps.error(join_path(path, "id"), "duplicate line id " + show(ls[i]["id"]));
                 id.reset();
                 break;
               }
@@ -706,14 +758,113 @@ Expected<Scenario, Errors> parse_scenario(const json& doc, const std::filesystem
   return sc;
 }
 
+namespace {
+
+constexpr int kMaxJsonDepth = 64;  // a scenario nests 6 deep, an inline venue about 8
+
+// The JSON path the parser is at, from its events, so that invalid JSON is reported where it
+// is (`population[3].count`) and not only by line and column.
+class PathTracker {
+ public:
+  bool on(int depth, json::parse_event_t event, const json& parsed) {
+    switch (event) {
+      case json::parse_event_t::object_start:
+      case json::parse_event_t::array_start:
+        if (depth > kMaxJsonDepth && too_deep_at_.empty()) too_deep_at_ = path();
+        frames_.push_back({event == json::parse_event_t::array_start, {}, 0});
+        break;
+      case json::parse_event_t::key:
+        if (!frames_.empty())
+          frames_.back().key = parsed.is_string() ? parsed.get<std::string>() : "";
+        break;
+      case json::parse_event_t::object_end:
+      case json::parse_event_t::array_end:
+        if (!frames_.empty()) frames_.pop_back();
+        next();
+        break;
+      case json::parse_event_t::value:
+        next();
+        break;
+    }
+    return true;  // keep everything: discarding would stop the end events that pop frames
+  }
+
+  // The value being parsed: the current element of each open array, the current key of each
+  // open object.
+  std::string path() const {
+    std::string p;
+    for (const Frame& f : frames_) {
+      if (f.array)
+        p = index_path(p, f.index);
+      else if (!f.key.empty())
+        p = join_path(p, f.key);
+      else
+        break;  // before the object's first key
+    }
+    return p;
+  }
+  // Where the document first nests deeper than kMaxJsonDepth, or empty.
+  const std::string& too_deep_at() const { return too_deep_at_; }
+
+ private:
+  struct Frame {
+    bool array;
+    std::string key;
+    std::size_t index;
+  };
+  void next() {
+    if (!frames_.empty() && frames_.back().array) ++frames_.back().index;
+  }
+  std::vector<Frame> frames_;
+  std::string too_deep_at_;
+};
+
+std::pair<std::size_t, std::size_t> line_column(std::string_view text, std::size_t offset) {
+  std::size_t line = 1, column = 1;
+  for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  return {line, column};
+}
+
+// nlohmann's "[json.exception.parse_error.101] parse error at line 1, column 2: msg" -> "msg".
+std::string exception_text(const json::exception& e) {
+  std::string what = e.what();
+  if (auto p = what.find("] "); p != std::string::npos) what = what.substr(p + 2);
+  if (what.rfind("parse error", 0) == 0) {
+    if (auto p = what.find(": "); p != std::string::npos) what = what.substr(p + 2);
+  }
+  return what;
+}
+
+}  // namespace
+
 Expected<Scenario, Errors> parse_scenario_text(std::string_view json_text,
                                                const std::filesystem::path& base_dir) {
   json doc;
+  PathTracker tracker;
   try {
-    doc = json::parse(json_text.begin(), json_text.end());
+    doc = json::parse(json_text.begin(), json_text.end(),
+                      [&](int depth, json::parse_event_t event, json& parsed) {
+                        return tracker.on(depth, event, parsed);
+                      });
   } catch (const json::parse_error& e) {
-    return unexpected(Errors{{"", std::string("invalid JSON: ") + e.what()}});
+    const auto [line, column] = line_column(json_text, e.byte > 0 ? e.byte - 1 : 0);
+    return unexpected(
+        Errors{{tracker.path(), "invalid JSON at line " + std::to_string(line) + ", column " +
+                                    std::to_string(column) + ": " + exception_text(e)}});
+  } catch (const json::exception& e) {
+    // e.g. out_of_range.406 "number overflow parsing '1e999'", which carries no position.
+    return unexpected(Errors{{tracker.path(), "invalid JSON: " + exception_text(e)}});
   }
+  if (!tracker.too_deep_at().empty())
+    return unexpected(Errors{{tracker.too_deep_at(),
+                              "nested deeper than " + std::to_string(kMaxJsonDepth) + " levels"}});
   return parse_scenario(doc, base_dir);
 }
 
@@ -774,8 +925,43 @@ Expected<std::vector<AgentInit>, Errors> place_population(const Scenario& sc, st
   Rng profile_rng(mix_seed(seed, 1));
   Rng place_rng(mix_seed(seed, 2));
 
+  // Where the people of each entry may go: its polygon's bounds, clipped to the bounds of its
+  // level's walkable space (a polygon may reach far beyond the venue). And how many are placed:
+  // a count that cannot possibly fit is cut to one more than could (n people at least 0.4 m
+  // apart are n disjoint discs of diameter 0.4 m in the box grown by 0.2 m), so that asking for
+  // ten million costs no more than asking for slightly too many; the error names the count
+  // asked for.
+  constexpr double kMinSpacing_m = 0.4;
+  std::vector<geom::Box> boxes(sc.population.size());
+  std::vector<std::size_t> counts(sc.population.size());
+  for (std::size_t e = 0; e < sc.population.size(); ++e) {
+    const PopulationEntry& entry = sc.population[e];
+    // A Scenario built in code rather than parsed may break what parsing ensures.
+    if (entry.count < 0 || !venue.find_level(entry.level) ||
+        (entry.kind == PopulationEntry::Kind::agents &&
+         entry.agents.size() != static_cast<std::size_t>(entry.count))) {
+      errs.push_back({entry.path, "count " + std::to_string(entry.count) + " or level " +
+                                      std::to_string(entry.level) + " is invalid"});
+      continue;
+    }
+    counts[e] = static_cast<std::size_t>(entry.count);
+    if (entry.kind == PopulationEntry::Kind::agents) continue;
+    geom::Box box = geom::bounds(entry.polygon);
+    const geom::Box level = geom::bounds(venue.levels.at(entry.level).walkable);
+    box.min = {std::max(box.min.x, level.min.x), std::max(box.min.y, level.min.y)};
+    box.max = {std::min(box.max.x, level.max.x), std::min(box.max.y, level.max.y)};
+    boxes[e] = box;
+    const double at_most =
+        box.min.x > box.max.x || box.min.y > box.max.y
+            ? 0
+            : std::floor((box.width() + kMinSpacing_m) * (box.height() + kMinSpacing_m) /
+                         (std::numbers::pi * kMinSpacing_m * kMinSpacing_m / 4));
+    if (static_cast<double>(counts[e]) > at_most) counts[e] = static_cast<std::size_t>(at_most) + 1;
+  }
+  if (!errs.empty()) return unexpected(std::move(errs));
+
   std::size_t total = 0;
-  for (const PopulationEntry& e : sc.population) total += static_cast<std::size_t>(e.count);
+  for (const std::size_t n : counts) total += n;
   std::vector<AgentInit> agents(total);
 
   // Groups: round(share x N) people each, chosen at random.
@@ -802,7 +988,7 @@ Expected<std::vector<AgentInit>, Errors> place_population(const Scenario& sc, st
   std::size_t at = 0;
   for (std::size_t e = 0; e < sc.population.size(); ++e) {
     first[e] = at;
-    at += static_cast<std::size_t>(sc.population[e].count);
+    at += counts[e];
   }
   // Given positions first, so random placement keeps clear of them.
   for (std::size_t e = 0; e < sc.population.size(); ++e) {
@@ -818,10 +1004,11 @@ Expected<std::vector<AgentInit>, Errors> place_population(const Scenario& sc, st
   }
   for (std::size_t e = 0; e < sc.population.size(); ++e) {
     const PopulationEntry& entry = sc.population[e];
-    if (entry.kind == PopulationEntry::Kind::agents || entry.count == 0) continue;
+    if (entry.kind == PopulationEntry::Kind::agents || counts[e] == 0) continue;
     const int layer = space.level_layer(entry.level);
     const SpaceLayer& sl = space.layer(layer);
-    const geom::Box box = geom::bounds(entry.polygon);
+    const geom::Box box = geom::bounds(entry.polygon);  // random positions are drawn in it
+    const geom::Box& clip = boxes[e];                   // where they can fit
     auto fits = [&](geom::Vec2 p, double r) {
       if (!geom::contains(entry.polygon, p) || !space.inside(layer, p)) return false;
       if (space.clearance(layer, p) < r + 0.01) return false;
@@ -829,7 +1016,7 @@ Expected<std::vector<AgentInit>, Errors> place_population(const Scenario& sc, st
         if (geom::contains(venue.stairs[static_cast<std::size_t>(s)].footprint, p)) return false;
       return true;
     };
-    const std::size_t n = static_cast<std::size_t>(entry.count);
+    const std::size_t n = counts[e];
     // 1. Random sequential placement.
     std::vector<geom::Vec2> pos(n);
     bool done = true;
@@ -858,18 +1045,31 @@ Expected<std::vector<AgentInit>, Errors> place_population(const Scenario& sc, st
       const double s = std::max(2 * r_max, 0.4);
       const double row = s * std::sqrt(3.0) / 2;
       std::vector<geom::Vec2> lattice;
+      // The lattice starts at the polygon's corner; only its points inside `clip` are tried
+      // (the others cannot fit), each row from the first at or right of clip.min.x, reached by
+      // the same additions as the row would make.
+      double x_first[2] = {INFINITY, INFINITY};
+      for (int parity = 0; parity < 2 && clip.min.x <= clip.max.x; ++parity) {
+        double x = box.min.x + r_max + (parity ? s / 2 : 0);
+        while (x < clip.min.x) x += s;
+        x_first[parity] = x;
+      }
       int rown = 0;
-      for (double y = box.min.y + r_max; y <= box.max.y; y += row, ++rown) {
-        for (double x = box.min.x + r_max + (rown % 2 ? s / 2 : 0); x <= box.max.x; x += s) {
+      for (double y = box.min.y + r_max; y <= clip.max.y; y += row, ++rown) {
+        if (y < clip.min.y) continue;
+        for (double x = x_first[rown % 2]; x <= clip.max.x; x += s) {
           const geom::Vec2 p{x, y};
           if (fits(p, r_max) && placed.free(entry.level, p, r_max)) lattice.push_back(p);
         }
       }
       if (lattice.size() < n) {
-        std::string what = entry.kind == PopulationEntry::Kind::zone ? "zone \"" + entry.zone + "\"" : "the polygon";
-        errs.push_back({entry.path, std::to_string(n) + " people asked for in " + what + ", only " +
-                                        std::to_string(lattice.size()) + " fit (radius " + num(r_max) +
-                                        " m, spacing " + num(s) + " m)"});
+        std::string what = entry.kind == PopulationEntry::Kind::zone
+                               ? "zone " + show(json(entry.zone))
+                               : "the polygon";
+        errs.push_back({entry.path, std::to_string(entry.count) + " people asked for in " + what +
+                                        ", only " + std::to_string(lattice.size()) +
+                                        " fit (radius " + num(r_max) + " m, spacing " + num(s) +
+                                        " m)"});
         continue;
       }
       for (std::size_t k = 0; k < n; ++k) {

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <regex>
 
 #include <gmock/gmock.h>
@@ -145,6 +146,99 @@ TEST(Scenario, InvalidJsonIsOneError) {
   ASSERT_FALSE(sc);
   ASSERT_EQ(sc.error().size(), 1u);
   EXPECT_THAT(sc.error()[0].message, HasSubstr("invalid JSON"));
+}
+
+TEST(Scenario, InvalidJsonSaysWhereTheParserStopped) {
+  json doc =
+      scenario(room_venue(),
+               json::array({{{"zone", "floor"}, {"count", 1}}, {{"zone", "floor"}, {"count", 2}}}));
+  std::string text = doc.dump();
+  // A bad literal inside population[1].count, and a number too large for a double.
+  const std::size_t at = text.rfind("\"count\":2");
+  ASSERT_NE(at, std::string::npos);
+  std::string bad = text;
+  bad.replace(at, 9, "\"count\":2x");
+  auto sc = parse_scenario_text(bad, ".");
+  ASSERT_FALSE(sc);
+  ASSERT_EQ(sc.error().size(), 1u);
+  EXPECT_EQ(sc.error()[0].where, "population[1].count");
+  EXPECT_THAT(sc.error()[0].message, HasSubstr("invalid JSON at line 1, column"));
+  std::string huge = text;
+  huge.replace(at, 9, "\"count\":1e999");
+  sc = parse_scenario_text(huge, ".");  // nlohmann throws out_of_range here, not parse_error
+  ASSERT_FALSE(sc);
+  EXPECT_EQ(sc.error()[0].to_string(),
+            "population[1].count: invalid JSON: number overflow parsing '1e999'");
+  // Nested too deep (each level would cost a stack frame somewhere).
+  std::string deep = text;
+  deep.insert(1, "\"x\":" + std::string(100000, '[') + std::string(100000, ']') + ",");
+  sc = parse_scenario_text(deep, ".");
+  ASSERT_FALSE(sc);
+  ASSERT_EQ(sc.error().size(), 1u);
+  EXPECT_EQ(sc.error()[0].where.rfind("x[0][0][0]", 0), 0u) << sc.error()[0].where;
+  EXPECT_THAT(sc.error()[0].message, HasSubstr("nested deeper than 64 levels"));
+}
+
+TEST(Scenario, MessagesShowValuesShortAndNameNaN) {
+  json doc =
+      scenario(room_venue(), json::array({{{"zone", std::string(100000, 'z')}, {"count", 1}}}));
+  doc["time_step_s"] = std::numeric_limits<double>::quiet_NaN();
+  doc["max_time_s"] = std::numeric_limits<double>::infinity();
+  auto sc = parse(doc);
+  ASSERT_FALSE(sc);
+  EXPECT_TRUE(has_error(sc.error(), "time_step_s: must be in (0, 1], got NaN")) << all(sc.error());
+  EXPECT_TRUE(has_error(sc.error(), "max_time_s: must be in (0, 1e+06], got Infinity"))
+      << all(sc.error());
+  for (const Error& e : sc.error()) EXPECT_LT(e.message.size(), 120u) << e.message.substr(0, 200);
+  EXPECT_THAT(all(sc.error()), HasSubstr("population[0].zone: unknown zone \"zzzz"));
+}
+
+TEST(Scenario, CoordinatesBeyondAMillionMetresAreErrors) {
+  auto sc = parse(scenario(
+      room_venue(), json::array({{{"polygon", json::array({{0, 0}, {1e300, 0}, {1e300, 1e300}})},
+                                  {"level", 0},
+                                  {"count", 1}}})));
+  ASSERT_FALSE(sc);
+  EXPECT_THAT(
+      all(sc.error()),
+      HasSubstr("population[0].polygon[1]: must be a point [x, y] in metres, |x| and |y| at "
+                "most 1e6, got [1e+300,0]"));
+}
+
+TEST(Placement, FarTooManyPeopleFailsFastSayingHowManyFit) {
+  // Ten million in a 100 m² zone: the error, without allocating ten million people first.
+  auto sc = parse(scenario(room_venue(), json::array({{{"zone", "floor"}, {"count", 10000000}}})));
+  ASSERT_FALSE(sc);
+  ASSERT_EQ(sc.error().size(), 1u);
+  EXPECT_EQ(sc.error()[0].where, "population[0]");
+  EXPECT_THAT(sc.error()[0].message,
+              HasSubstr("10000000 people asked for in zone \"floor\", only "));
+  EXPECT_THAT(sc.error()[0].message, HasSubstr(" fit (radius 0.2 m, spacing 0.4 m)"));
+}
+
+TEST(Placement, PolygonFarLargerThanTheVenuePlacesInTheVenue) {
+  // The random positions are drawn in the polygon's bounds, almost all outside the room; the
+  // lattice is then searched only where the room is (before, all 2,000 km × 2,000 km of it).
+  json doc = scenario(
+      room_venue(),
+      json::array({{{"polygon", rect(-1e6, -1e6, 1e6, 1e6)}, {"level", 0}, {"count", 3}}}));
+  auto sc = parse(doc);
+  ASSERT_TRUE(sc) << all(sc.error());
+  auto placed = place_population(*sc, 1);
+  ASSERT_TRUE(placed) << all(placed.error());
+  ASSERT_EQ(placed->size(), 3u);
+  for (const AgentInit& a : *placed) {  // in the 20 m x 10 m room
+    EXPECT_GE(a.position.x, 0);
+    EXPECT_LE(a.position.x, 20);
+    EXPECT_GE(a.position.y, 0);
+    EXPECT_LE(a.position.y, 10);
+  }
+  // Far outside the room: nobody fits, and it says so.
+  doc["population"][0]["polygon"] = rect(5e5, 5e5, 5e5 + 10, 5e5 + 10);
+  auto outside = parse(doc);
+  ASSERT_FALSE(outside);
+  EXPECT_THAT(all(outside.error()),
+              HasSubstr("population[0]: 3 people asked for in the polygon, only 0 fit"));
 }
 
 TEST(Placement, IsDeterministicAndKeepsPeopleApartAndOffWalls) {
