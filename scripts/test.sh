@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # The whole default test suite (what CI runs):
 #   1. an AddressSanitizer + UBSan build runs the unit, mutation and CLI tests;
-#   2. a release build runs the slower verification tests.
+#   2. a release build runs the slower verification and live-egress accuracy tests.
 # The dashboard's browser tests (label e2e) run in step 1 against the sanitized server.
 # Long soak, fuzz and scale runs are separate: see docs/testing.md.
 # Options: --jobs N (default: number of cores).
@@ -29,6 +29,6 @@ ctest --preset asan -j "$jobs" -LE "slow|live" --no-tests=error
 # built here; the benchmarks are not.
 step "release build of vigil and the verification tests"
 cmake --preset release >/dev/null
-cmake --build --preset release -j "$jobs" --target verification_tests vigil
-step "verification tests (release)"
-ctest --preset release -j 1 -L slow --no-tests=error
+cmake --build --preset release -j "$jobs" --target verification_tests live_tests vigil
+step "verification and live-egress accuracy tests (release)"
+ctest --preset release -j 1 -L "slow|live" --no-tests=error
