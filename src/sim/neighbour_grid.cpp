@@ -3,6 +3,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
+
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
 
 namespace vigil::sim {
 
@@ -63,18 +67,17 @@ void NeighbourGrid::rebuild(const AgentSnapshot& a) {
   s.index.resize(count);
   fill_.assign(start_.begin(), start_.end() - 1);
   for (std::size_t i = 0; i < count; ++i) s.index[fill_[agent_cell_[i]]++] = static_cast<std::uint32_t>(i);
-  auto gather = [&](std::vector<double>& out, const double* in) {
-    out.resize(count);
-    for (std::size_t k = 0; k < count; ++k) out[k] = in[s.index[k]];
-  };
-  gather(s.x, a.x);
-  gather(s.y, a.y);
-  gather(s.vx, a.vx);
-  gather(s.vy, a.vy);
-  gather(s.radius, a.radius);
-  gather(s.goal_dx, a.goal_dx);
-  gather(s.goal_dy, a.goal_dy);
-  gather(s.route_m, a.route_m);
+  // The copies in cell order, in parallel chunks (each writes its own range).
+  std::vector<double>* const out[] = {&s.x, &s.y, &s.vx, &s.vy, &s.radius, &s.goal_dx, &s.goal_dy, &s.route_m};
+  const double* const in[] = {a.x, a.y, a.vx, a.vy, a.radius, a.goal_dx, a.goal_dy, a.route_m};
+  for (std::vector<double>* o : out) o->resize(count);
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, count, 4096), [&](const tbb::blocked_range<std::size_t>& r) {
+    for (std::size_t f = 0; f < std::size(out); ++f) {
+      double* o = out[f]->data();
+      const double* src = in[f];
+      for (std::size_t k = r.begin(); k != r.end(); ++k) o[k] = src[s.index[k]];
+    }
+  });
 }
 
 }  // namespace vigil::sim

@@ -14,6 +14,7 @@
 #include <tbb/parallel_for.h>
 #include <tbb/partitioner.h>
 #include <tbb/task_arena.h>
+#include <tbb/task_group.h>
 
 #include "sim/model.hpp"
 #include "sim/neighbour_grid.hpp"
@@ -504,14 +505,20 @@ class Engine {
       x_[i] = q.x;
       y_[i] = q.y;
     });
-    // Remove the evacuated, keeping order (one array at a time).
+    // Remove the evacuated, keeping order: the slots that stay, then every array compacted
+    // by them (the arrays in parallel).
     if (std::find(leave_.begin(), leave_.end(), 1) == leave_.end()) return;
+    stay_.clear();
+    for (std::size_t i = 0; i < n; ++i)
+      if (!leave_[i]) stay_.push_back(static_cast<std::uint32_t>(i));
+    tbb::task_group group;
     for_each_agent_array([&](auto& v) {
-      std::size_t w = 0;
-      for (std::size_t i = 0; i < n; ++i)
-        if (!leave_[i]) v[w++] = v[i];
-      v.resize(w);
+      group.run([&v, this] {
+        for (std::size_t w = 0; w < stay_.size(); ++w) v[w] = v[stay_[w]];
+        v.resize(stay_.size());
+      });
     });
+    group.wait();
   }
 
   // Calls f(v) for every per-agent array (all indexed by slot).
@@ -668,6 +675,7 @@ class Engine {
   std::vector<int> epoch_;
   std::vector<double> dist_e_;
   std::vector<std::uint8_t> leave_;  // stage_bookkeeping's: 1 for those who left this step
+  std::vector<std::uint32_t> stay_;  // stage_bookkeeping's: the slots that stay, in order
   std::map<std::int32_t, const char*> trapped_reason_;
   std::vector<FrameAgent> frame_buf_;
   std::size_t evacuated_ = 0;
