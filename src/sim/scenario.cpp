@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "sim/scenario.hpp"
 
+
 #include <algorithm>
 #include <cmath>
 #include <fstream>
@@ -10,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/text_position.hpp"
 #include "geom/boolean.hpp"
 #include "sim/model.hpp"
 #include "sim/space.hpp"
@@ -818,19 +820,6 @@ class PathTracker {
   std::vector<Frame> frames_;
   std::string too_deep_at_;
 };
-
-std::pair<std::size_t, std::size_t> line_column(std::string_view text, std::size_t offset) {
-  std::size_t line = 1, column = 1;
-  for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
-    if (text[i] == '\n') {
-      ++line;
-      column = 1;
-    } else {
-      ++column;
-    }
-  }
-  return {line, column};
-}
 
 // nlohmann's "[json.exception.parse_error.101] parse error at line 1, column 2: msg" -> "msg".
 std::string exception_text(const json::exception& e) {

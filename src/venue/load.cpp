@@ -5,6 +5,7 @@
 // the quantities. All problems are collected; a venue is returned only without errors.
 #include "venue/load.hpp"
 
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -16,6 +17,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "base/text_position.hpp"
 #include "geom/boolean.hpp"
 
 namespace vigil::venue {
@@ -823,20 +825,6 @@ LoadResult Loader::run(const json& doc) {
                    [](const Issue& a, const Issue& b) { return a.feature_index < b.feature_index; });
   if (result_.error_count() == 0) result_.venue = std::move(v_);
   return std::move(result_);
-}
-
-// Line and column (1-based) of a byte offset.
-std::pair<std::size_t, std::size_t> line_column(std::string_view text, std::size_t offset) {
-  std::size_t line = 1, col = 1;
-  for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
-    if (text[i] == '\n') {
-      ++line;
-      col = 1;
-    } else {
-      ++col;
-    }
-  }
-  return {line, col};
 }
 
 }  // namespace
