@@ -7,6 +7,7 @@
 #include <limits>
 #include <memory>
 #include <numbers>
+#include <span>
 #include <type_traits>
 
 #include <tbb/blocked_range.h>
@@ -167,7 +168,10 @@ class Engine {
   // Field distance at p, looking at the cells around p when p's own cell is not walkable (a
   // point within a cell of a wall). kInf when no exit is reachable from there.
   static double robust_distance(const NavField& f, int layer, Vec2 p) {
-    double d = f.distance(layer, p);
+    return robust_distance(f, layer, p, f.distance(layer, p));
+  }
+  // The same for a caller that has d = f.distance(layer, p) already.
+  static double robust_distance(const NavField& f, int layer, Vec2 p, double d) {
     if (d != NavField::kUnreachable) return d;
     double best = kInf;
     for (int k = 0; k < 8; ++k) {
@@ -179,13 +183,17 @@ class Engine {
     return best;
   }
 
-  // Desired direction on field f for an agent at p on space layer `sl`.
-  Vec2 route_direction(const NavField& f, int sl, Vec2 p, double r, double d_here) const {
+  // Desired direction on field f for an agent at p on space layer `sl`; d_field is
+  // f.distance(p) and d_here robust_distance(p).
+  Vec2 route_direction(const NavField& f, int sl, Vec2 p, double r, double d_field, double d_here) const {
     const SpaceLayer& layer = space_.layer(sl);
     const Portal* chosen = nullptr;
     double chosen_dp = kPortalSteer;
     Vec2 chosen_target;
-    for (const Portal& portal : layer.portals) {
+    // Portals at kPortalSteer or more are passed over: most people skip the loop.
+    std::span<const Portal> portals;
+    if (space_.portal_gap(sl, p) < kPortalSteer) portals = layer.portals;
+    for (const Portal& portal : portals) {
       const double dp = geom::distance(p, portal.seg);
       if (dp >= chosen_dp) continue;
       bool useful = false;
@@ -213,7 +221,7 @@ class Engine {
       if (d != Vec2{}) return d;
     }
     const int nl = nav_layer_[static_cast<std::size_t>(sl)];
-    Vec2 d = f.direction(nl, p);
+    Vec2 d = f.direction(nl, p, d_field);
     if (d != Vec2{}) return d;
     // Fallback: towards the lowest sample around p.
     double best = d_here;
@@ -325,15 +333,24 @@ class Engine {
       double d = cache_d_[i];
       Vec2 dir{cache_dx_[i], cache_dy_[i]};
       if (!reuse) {
-        d = robust_distance(f, nav_layer_[static_cast<std::size_t>(sl)], p);
+        const int nl = nav_layer_[static_cast<std::size_t>(sl)];
+        const double d_field = f.distance(nl, p);
+        d = robust_distance(f, nl, p, d_field);
         cache_ok_[i] = 0;
         if (d == kInf) return;  // trapped agents are marked in bookkeeping
         dir = ignore_[i] ? escape_direction(i) : Vec2{};
-        if (dir == Vec2{}) dir = route_direction(f, sl, p, radius_[i], d);
-        double near_portal = kInf;
-        for (const Portal& portal : space_.layer(sl).portals)
-          near_portal = std::min(near_portal, geom::distance(p, portal.seg));
-        cache_ok_[i] = near_portal > kPortalSteer + 2 * kRouteReuse ? 1 : 0;
+        if (dir == Vec2{}) dir = route_direction(f, sl, p, radius_[i], d_field, d);
+        // Reusable while no portal can come within kPortalSteer (the portal gap settles it
+        // for most people without measuring each portal).
+        const double clear = kPortalSteer + 2 * kRouteReuse;
+        bool ok = space_.portal_gap(sl, p) > clear;
+        if (!ok) {
+          double near_portal = kInf;
+          for (const Portal& portal : space_.layer(sl).portals)
+            near_portal = std::min(near_portal, geom::distance(p, portal.seg));
+          ok = near_portal > clear;
+        }
+        cache_ok_[i] = ok ? 1 : 0;
         cache_x_[i] = p.x;
         cache_y_[i] = p.y;
         cache_dx_[i] = dir.x;

@@ -216,6 +216,7 @@ void Space::index_walls(SpaceLayer& l) {
     l.nx = l.ny = 0;
     l.cell_start.assign(1, 0);
     l.cell_walls.clear();
+    l.portal_gap.clear();
     return;
   }
   l.origin = {b.min.x - kReach - kCell, b.min.y - kReach - kCell};
@@ -248,6 +249,38 @@ void Space::index_walls(SpaceLayer& l) {
     l.cell_walls.insert(l.cell_walls.end(), lists[c].begin(), lists[c].end());
   }
   l.cell_start[ncell] = static_cast<std::uint32_t>(l.cell_walls.size());
+
+  // Portal gaps: per cell, the distance from its centre to the nearest portal less half its
+  // diagonal, rounded down to a float: a lower bound for every point of the cell. Only cells
+  // within kPortalGapCap of a portal are visited; the others keep the cap (also a lower bound).
+  const double half_diagonal = kCell * std::sqrt(0.5);
+  l.portal_gap.assign(ncell, l.portals.empty() ? std::numeric_limits<float>::infinity()
+                                               : static_cast<float>(kPortalGapCap));
+  for (const Portal& portal : l.portals) {
+    const geom::Box pb = geom::bounds(portal.seg);
+    const double margin = kPortalGapCap + half_diagonal;
+    const int i0 = std::max(0, static_cast<int>(std::floor((pb.min.x - margin - l.origin.x) / kCell)));
+    const int j0 = std::max(0, static_cast<int>(std::floor((pb.min.y - margin - l.origin.y) / kCell)));
+    const int i1 = std::min(l.nx - 1, static_cast<int>(std::floor((pb.max.x + margin - l.origin.x) / kCell)));
+    const int j1 = std::min(l.ny - 1, static_cast<int>(std::floor((pb.max.y + margin - l.origin.y) / kCell)));
+    for (int j = j0; j <= j1; ++j) {
+      for (int i = i0; i <= i1; ++i) {
+        const Vec2 c{l.origin.x + (i + 0.5) * kCell, l.origin.y + (j + 0.5) * kCell};
+        const double gap = std::max(0.0, geom::distance(c, portal.seg) - half_diagonal);
+        const float down = std::max(0.0F, std::nextafter(static_cast<float>(gap), 0.0F));
+        float& cell = l.portal_gap[static_cast<std::size_t>(j) * static_cast<std::size_t>(l.nx) + static_cast<std::size_t>(i)];
+        cell = std::min(cell, down);
+      }
+    }
+  }
+}
+
+double Space::portal_gap(int layer, Vec2 p) const {
+  const SpaceLayer& l = layers_[static_cast<std::size_t>(layer)];
+  const int i = static_cast<int>(std::floor((p.x - l.origin.x) / kCell));
+  const int j = static_cast<int>(std::floor((p.y - l.origin.y) / kCell));
+  if (i < 0 || j < 0 || i >= l.nx || j >= l.ny) return 0;
+  return l.portal_gap[static_cast<std::size_t>(j) * static_cast<std::size_t>(l.nx) + static_cast<std::size_t>(i)];
 }
 
 void Space::add_hazard(int id, int level, const geom::Polygon& polygon) {

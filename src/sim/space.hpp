@@ -60,6 +60,9 @@ struct SpaceLayer {
   int ny = 0;
   std::vector<std::uint32_t> cell_start;
   std::vector<std::uint32_t> cell_walls;
+  // Per cell of the same grid: a lower bound of the distance from any point of the cell to the
+  // nearest portal of the layer (infinity when it has none).
+  std::vector<float> portal_gap;
 };
 
 class Space {
@@ -68,6 +71,8 @@ class Space {
   // within kReach of a point is among the walls of the point's cell.
   static constexpr double kCell = 1.0;
   static constexpr double kReach = 1.0;
+  // portal_gap() is exact-or-lower up to this distance and reports at most this beyond it.
+  static constexpr double kPortalGapCap = 4.0;
 
   // `closed`: exit and door ids closed from the start (they stay walls).
   static Space build(const venue::Venue& venue, const std::set<std::string>& closed);
@@ -100,6 +105,11 @@ class Space {
   // wall slides along it, and the end point is pushed out to at least r from every wall.
   // REQUIRES: `from` is inside the layer's walls. The result is inside them too.
   Vec2 constrain_move(int layer, Vec2 from, Vec2 to, double r, std::uint64_t ignore = 0) const;
+
+  // A lower bound of the distance from p to the nearest portal of the layer, at most
+  // kPortalGapCap (infinity on a layer without portals, 0 outside the grid): routing skips its
+  // portal checks for most people with this one lookup.
+  double portal_gap(int layer, Vec2 p) const;
 
   // Does the segment a->b cross a (not ignored) wall of the layer?
   bool crosses_wall(int layer, Vec2 a, Vec2 b, std::uint64_t ignore = 0) const;

@@ -176,6 +176,9 @@ class Marcher {
     for (std::size_t l = 0; l < layers.size(); ++l) {
       const auto first = dist_.begin() + begin_[l];
       layers[l].distance_m.assign(first, first + static_cast<std::ptrdiff_t>(layers[l].grid.size()));
+      // Blocked cells are unreachable: distance() reads only distance_m.
+      for (std::size_t c = 0; c < layers[l].walkable.size(); ++c)
+        if (!layers[l].walkable[c]) layers[l].distance_m[c] = NavField::kUnreachable;
     }
   }
 
@@ -630,7 +633,8 @@ double NavField::distance(int layer, Vec2 p) const {
   int cj = 0;
   if (!cell_of(g, p, ci, cj)) return kUnreachable;
   const std::size_t own = g.index(ci, cj);
-  if (!l.walkable[own] || l.distance_m[own] == kUnreachable) return kUnreachable;
+  // (Blocked cells hold kUnreachable: no separate walkable check.)
+  if (l.distance_m[own] == kUnreachable) return kUnreachable;
   const double d_own = l.distance_m[own];
   // Bilinear weights over the four centres around p. Corners that are blocked, unreachable or
   // further from d_own than a walk of three cells could explain (the far side of a thin wall)
@@ -651,7 +655,7 @@ double NavField::distance(int layer, Vec2 p) const {
       if (!g.in_range(i, j)) continue;
       const std::size_t cell = g.index(i, j);
       const float d = l.distance_m[cell];
-      if (!l.walkable[cell] || d == kUnreachable || std::abs(d - d_own) > tolerance) continue;
+      if (d == kUnreachable || std::abs(d - d_own) > tolerance) continue;
       const double w = (di ? wx : 1 - wx) * (dj ? wy : 1 - wy);
       sum += w * d;
       weight += w;
@@ -660,8 +664,7 @@ double NavField::distance(int layer, Vec2 p) const {
   return weight > 0 ? sum / weight : d_own;
 }
 
-Vec2 NavField::direction(int layer, Vec2 p) const {
-  const double d0 = distance(layer, p);
+Vec2 NavField::direction(int layer, Vec2 p, double d0) const {
   if (d0 == kUnreachable) return {};
   const NavLayer& l = layers_[static_cast<std::size_t>(layer)];
   const double h = l.grid.cell_m;

@@ -72,7 +72,9 @@ class NavField {
   // between walkable cells; kUnreachable outside walkable space or where no exit is reachable.
   double distance(int layer, Vec2 p) const;
   // Unit direction of steepest descent of the distance at p (towards the exit), or (0,0).
-  Vec2 direction(int layer, Vec2 p) const;
+  Vec2 direction(int layer, Vec2 p) const { return direction(layer, p, distance(layer, p)); }
+  // The same for a caller that has d0 = distance(layer, p) already.
+  Vec2 direction(int layer, Vec2 p, double d0) const;
   // Is p on walkable (not blocked) space of the layer?
   bool walkable(int layer, Vec2 p) const;
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -306,6 +307,33 @@ TEST(Simulation, HazardThatCutsOffTheOnlyWayOutIsReported) {
   ASSERT_EQ(o.result.not_evacuated.size(), 1u);
   EXPECT_THAT(o.result.not_evacuated.begin()->first, ::testing::HasSubstr("hazard"));
   EXPECT_EQ(o.result.not_evacuated.begin()->second, 10u);
+}
+
+// Routing skips its portal checks where Space::portal_gap says no portal is near: the gap must
+// never exceed the true distance to the nearest portal (or the routes would change), and must
+// be useful (most of a large room is clear of its exits).
+TEST(Space, PortalGapIsALowerBoundAndClearsMostOfARoom) {
+  json v = venue({area(rect(0, 0, 23, 17)), exit_line("E", 23, 8, 23, 9), exit_line("W", 0, 2, 0, 5)});
+  const Scenario sc = parse_ok(scenario(v, json::array({{{"agents", {{1.0, 1.0}}}, {"level", 0}}})));
+  const Space space = Space::build(*sc.venue, {});
+  const int layer = space.level_layer(0);
+  ASSERT_EQ(space.layer(layer).portals.size(), 2u);
+  std::uint64_t s = 99;
+  auto uniform = [&](double lo, double hi) {
+    s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+    return lo + (hi - lo) * static_cast<double>(s >> 11) / 9007199254740992.0;
+  };
+  int clear = 0;
+  const int n = 20000;
+  for (int k = 0; k < n; ++k) {
+    const geom::Vec2 p{uniform(-3, 26), uniform(-3, 20)};
+    double nearest = std::numeric_limits<double>::infinity();
+    for (const Portal& portal : space.layer(layer).portals) nearest = std::min(nearest, geom::distance(p, portal.seg));
+    const double gap = space.portal_gap(layer, p);
+    ASSERT_LE(gap, nearest) << "at (" << p.x << ", " << p.y << ")";
+    clear += gap > 1.2 ? 1 : 0;
+  }
+  EXPECT_GT(clear, n * 8 / 10);
 }
 
 // The neighbour grid walks only the cells that meet the range disc: it must still find everyone
