@@ -23,6 +23,7 @@
 
 #include "sim/model.hpp"
 #include "sim/neighbour_grid.hpp"
+#include "sim/routing.hpp"
 #include "sim/space.hpp"
 #include "venue/nav_field.hpp"
 
@@ -35,12 +36,6 @@ using geom::Segment;
 using venue::NavField;
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
-constexpr double kNavCell = 0.25;          // m: cell of the walking-distance fields
-constexpr double kPortalSteer = 1.0;       // m: closer than this to a useful portal, head through it
-constexpr double kRouteReuse = 0.1;        // m: a route is re-evaluated after moving this far
-constexpr double kReroute = 2.0;           // s between quickest-exit re-evaluations
-constexpr double kQueueRange = 10.0;       // m: people this close to an exit count as its queue
-constexpr double kExitFlow = 1.3;          // persons/(m s) through an exit
 constexpr double kArrivedM = 0.3;          // m: this close to one's spot is there
 constexpr double kSlowShare = 0.25;        // moving less than this share of one's desired speed
 constexpr double kSettleInZoneS = 4.0;     // s slowed down in one's zone: stay there
@@ -238,70 +233,7 @@ struct LiveCrowd::Impl {
     }
   }
 
-  static double robust_distance(const NavField& f, int layer, Vec2 p) {
-    const double d = f.distance(layer, p);
-    if (d != NavField::kUnreachable) return d;
-    double best = kInf;
-    for (int k = 0; k < 8; ++k) {
-      const double a = k * (std::numbers::pi / 4);
-      const Vec2 q = p + Vec2{std::cos(a), std::sin(a)} * kNavCell;
-      const double dq = f.distance(layer, q);
-      if (dq != NavField::kUnreachable) best = std::min(best, dq + kNavCell);
-    }
-    return best;
-  }
-
-  // Desired direction on field f at p on space layer sl (as the batch engine: through a useful
-  // portal when close to it, else down the field). Exits are useful only on exit fields.
-  Vec2 field_direction(const NavField& f, int sl, Vec2 p, double r, double d_here) const {
-    const SpaceLayer& sp = space.layer(sl);
-    const bool exit_field_kind = f.options().targets.empty();
-    const Portal* chosen_portal = nullptr;
-    double chosen_dp = kPortalSteer;
-    Vec2 chosen_target;
-    for (const Portal& portal : sp.portals) {
-      const double dp = geom::distance(p, portal.seg);
-      if (dp >= chosen_dp) continue;
-      bool useful = false;
-      if (portal.kind == Portal::Kind::exit) {
-        useful = exit_field_kind &&
-                 !f.options().closed.count(venue.exits[static_cast<std::size_t>(portal.exit)].id);
-      } else {
-        const Vec2 q = geom::closest_point(portal.seg, p) + portal.outward * 0.3;
-        const double dq = robust_distance(f, nav_layer[static_cast<std::size_t>(portal.to_layer)], q);
-        useful = dq < d_here - 0.05;
-      }
-      if (!useful) continue;
-      // Head through the portal when that is a straight walk; beside a stair well, whose top
-      // edge may be within reach but behind the well's side wall, first to the front of it.
-      Vec2 through = portal_aim(portal, p, r);
-      if (space.crosses_wall(sl, p, through)) {
-        through = portal_approach(portal, p, r);
-        if (space.crosses_wall(sl, p, through)) continue;
-      }
-      chosen_target = through;
-      chosen_portal = &portal;
-      chosen_dp = dp;
-    }
-    if (chosen_portal) {
-      const Vec2 d = geom::normalized(chosen_target - p);
-      if (d != Vec2{}) return d;
-    }
-    const int nl = nav_layer[static_cast<std::size_t>(sl)];
-    Vec2 d = f.direction(nl, p);
-    if (d != Vec2{}) return d;
-    double best = d_here;
-    for (int k = 0; k < 16; ++k) {
-      const double a = k * (std::numbers::pi / 8);
-      const Vec2 dir{std::cos(a), std::sin(a)};
-      const double dq = f.distance(nl, p + dir * kNavCell);
-      if (dq < best) {
-        best = dq;
-        d = dir;
-      }
-    }
-    return d;
-  }
+  RouteSpace route_space() const { return {venue, space, nav_layer}; }
 
   // Direction and remaining distance along field f (key identifies it for the cache); the
   // evaluation is reused while the person stays within kRouteReuse of where it was made, away
@@ -317,14 +249,13 @@ struct LiveCrowd::Impl {
       return a.cache_dir;
     }
     a.cache_ok = false;
-    const double d = robust_distance(f, nav_layer[static_cast<std::size_t>(sl)], p);
+    const int nl = nav_layer[static_cast<std::size_t>(sl)];
+    const double d_field = f.distance(nl, p);
+    const double d = robust_distance(f, nl, p, d_field);
     d_out = d;
     if (d == kInf) return {};
-    const Vec2 dir = field_direction(f, sl, p, radius[i], d);
-    double near_portal = kInf;
-    for (const Portal& portal : space.layer(sl).portals)
-      near_portal = std::min(near_portal, geom::distance(p, portal.seg));
-    a.cache_ok = near_portal > kPortalSteer + 2 * kRouteReuse;
+    const Vec2 dir = field_direction(route_space(), f, sl, p, radius[i], d_field, d);
+    a.cache_ok = route_reusable(space, sl, p);
     a.cache_p = p;
     a.cache_dir = dir;
     a.cache_d = d;
@@ -981,7 +912,7 @@ Expected<std::unique_ptr<LiveCrowd>, Errors> LiveCrowd::create(std::shared_ptr<c
       const venue::Opening& e = m.venue.exits[static_cast<std::size_t>(m.entrances[k])];
       const int sl = m.space.level_layer(e.level);
       const Vec2 p = e.line.midpoint() + m.entrance_inward[k] * 0.4;
-      reachable = Impl::robust_distance(*m.zone_field[z], m.nav_layer[static_cast<std::size_t>(sl)], p) < kInf;
+      reachable = robust_distance(*m.zone_field[z], m.nav_layer[static_cast<std::size_t>(sl)], p) < kInf;
     }
     if (!reachable) errs.push_back({where, "cannot be reached from any entrance"});
   }

@@ -6,8 +6,6 @@
 #include <cmath>
 #include <limits>
 #include <memory>
-#include <numbers>
-#include <span>
 #include <type_traits>
 
 #include <tbb/blocked_range.h>
@@ -19,6 +17,7 @@
 
 #include "sim/model.hpp"
 #include "sim/neighbour_grid.hpp"
+#include "sim/routing.hpp"
 #include "sim/space.hpp"
 #include "venue/nav_field.hpp"
 
@@ -30,12 +29,6 @@ using Clock = std::chrono::steady_clock;
 using venue::NavField;
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
-constexpr double kNavCell = 0.25;
-constexpr double kPortalSteer = 1.0;     // m: closer than this to a useful portal, head through it
-constexpr double kRouteReuse = 0.1;      // m: an agent's route is re-evaluated after moving this far
-constexpr double kReroute = 2.0;         // s between quickest-exit re-evaluations
-constexpr double kQueueRange = 10.0;     // m: people this close to an exit count as its queue
-constexpr double kExitFlow = 1.3;        // persons/(m s) through an exit
 constexpr double kReorder = 1.0;         // s between re-sortings of the agents' slots by cell
 constexpr std::uint8_t kActive = 0;
 constexpr std::uint8_t kTrapped = 1;
@@ -165,77 +158,7 @@ class Engine {
     stage_s_[s] += std::chrono::duration<double>(Clock::now() - t0).count();
   }
 
-  // Field distance at p, looking at the cells around p when p's own cell is not walkable (a
-  // point within a cell of a wall). kInf when no exit is reachable from there.
-  static double robust_distance(const NavField& f, int layer, Vec2 p) {
-    return robust_distance(f, layer, p, f.distance(layer, p));
-  }
-  // The same for a caller that has d = f.distance(layer, p) already.
-  static double robust_distance(const NavField& f, int layer, Vec2 p, double d) {
-    if (d != NavField::kUnreachable) return d;
-    double best = kInf;
-    for (int k = 0; k < 8; ++k) {
-      const double a = k * (std::numbers::pi / 4);
-      const Vec2 q = p + Vec2{std::cos(a), std::sin(a)} * kNavCell;
-      const double dq = f.distance(layer, q);
-      if (dq != NavField::kUnreachable) best = std::min(best, dq + kNavCell);
-    }
-    return best;
-  }
-
-  // Desired direction on field f for an agent at p on space layer `sl`; d_field is
-  // f.distance(p) and d_here robust_distance(p).
-  Vec2 route_direction(const NavField& f, int sl, Vec2 p, double r, double d_field, double d_here) const {
-    const SpaceLayer& layer = space_.layer(sl);
-    const Portal* chosen = nullptr;
-    double chosen_dp = kPortalSteer;
-    Vec2 chosen_target;
-    // Portals at kPortalSteer or more are passed over: most people skip the loop.
-    std::span<const Portal> portals;
-    if (space_.portal_gap(sl, p) < kPortalSteer) portals = layer.portals;
-    for (const Portal& portal : portals) {
-      const double dp = geom::distance(p, portal.seg);
-      if (dp >= chosen_dp) continue;
-      bool useful = false;
-      if (portal.kind == Portal::Kind::exit) {
-        useful = !f.options().closed.count(venue_.exits[static_cast<std::size_t>(portal.exit)].id);
-      } else {
-        const Vec2 q = geom::closest_point(portal.seg, p) + portal.outward * 0.3;
-        const double dq = robust_distance(f, nav_layer_[static_cast<std::size_t>(portal.to_layer)], q);
-        useful = dq < d_here - 0.05;
-      }
-      if (!useful) continue;
-      // Head through the portal when that is a straight walk; beside a stair well, whose top
-      // edge may be within reach but behind the well's side wall, first to the front of it.
-      Vec2 target = portal_aim(portal, p, r);
-      if (space_.crosses_wall(sl, p, target)) {
-        target = portal_approach(portal, p, r);
-        if (space_.crosses_wall(sl, p, target)) continue;
-      }
-      chosen_target = target;
-      chosen = &portal;
-      chosen_dp = dp;
-    }
-    if (chosen) {
-      const Vec2 d = geom::normalized(chosen_target - p);
-      if (d != Vec2{}) return d;
-    }
-    const int nl = nav_layer_[static_cast<std::size_t>(sl)];
-    Vec2 d = f.direction(nl, p, d_field);
-    if (d != Vec2{}) return d;
-    // Fallback: towards the lowest sample around p.
-    double best = d_here;
-    for (int k = 0; k < 16; ++k) {
-      const double a = k * (std::numbers::pi / 8);
-      const Vec2 dir{std::cos(a), std::sin(a)};
-      const double dq = f.distance(nl, p + dir * kNavCell);
-      if (dq < best) {
-        best = dq;
-        d = dir;
-      }
-    }
-    return d;
-  }
+  RouteSpace route_space() const { return {venue_, space_, nav_layer_}; }
 
   // ---- stages -------------------------------------------------------------------------------
 
@@ -313,9 +236,14 @@ class Engine {
 
   void stage_routing(double t, bool reroute) {
     const std::size_t n = x_.size();
-    parallel(n, [&](std::size_t i) { hazard_state(i, ignore_[i], epoch_[i]); });
-    if (sc_.routing == Routing::quickest && !open_exits_.empty() && reroute) choose_exits();
+    // Exit choice needs everyone's hazard state first; otherwise it is part of the one pass.
+    const bool choose = sc_.routing == Routing::quickest && !open_exits_.empty() && reroute;
+    if (choose) {
+      parallel(n, [&](std::size_t i) { hazard_state(i, ignore_[i], epoch_[i]); });
+      choose_exits();
+    }
     parallel(n, [&](std::size_t i) {
+      if (!choose) hazard_state(i, ignore_[i], epoch_[i]);
       goal_dx_[i] = goal_dy_[i] = goal_speed_[i] = 0;
       route_m_[i] = kInf;
       if (state_[i] != kActive) return;
@@ -339,18 +267,8 @@ class Engine {
         cache_ok_[i] = 0;
         if (d == kInf) return;  // trapped agents are marked in bookkeeping
         dir = ignore_[i] ? escape_direction(i) : Vec2{};
-        if (dir == Vec2{}) dir = route_direction(f, sl, p, radius_[i], d_field, d);
-        // Reusable while no portal can come within kPortalSteer (the portal gap settles it
-        // for most people without measuring each portal).
-        const double clear = kPortalSteer + 2 * kRouteReuse;
-        bool ok = space_.portal_gap(sl, p) > clear;
-        if (!ok) {
-          double near_portal = kInf;
-          for (const Portal& portal : space_.layer(sl).portals)
-            near_portal = std::min(near_portal, geom::distance(p, portal.seg));
-          ok = near_portal > clear;
-        }
-        cache_ok_[i] = ok ? 1 : 0;
+        if (dir == Vec2{}) dir = field_direction(route_space(), f, sl, p, radius_[i], d_field, d);
+        cache_ok_[i] = route_reusable(space_, sl, p) ? 1 : 0;
         cache_x_[i] = p.x;
         cache_y_[i] = p.y;
         cache_dx_[i] = dir.x;
@@ -474,7 +392,8 @@ class Engine {
       const SpaceLayer& layer = space_.layer(layer_[i]);
       // Exits.
       int exit = -1;
-      if (p != q) {
+      // A step shorter than the portal gap cannot reach a portal.
+      if (p != q && space_.portal_gap(layer_[i], p) <= geom::distance(p, q)) {
         for (const Portal& portal : layer.portals)
           if (portal.kind == Portal::Kind::exit && crosses(portal.seg, p, q)) exit = portal.exit;
       }
