@@ -103,6 +103,12 @@ class Engine {
     }
     zone_box_.reserve(venue_.zones.size());
     for (const venue::Zone& z : venue_.zones) zone_box_.push_back(geom::bounds(z.polygon));
+    for (const venue::Stair& st : venue_.stairs) {
+      geom::Box b = geom::bounds(st.footprint);
+      b.extend(geom::bounds(st.top));
+      b.extend(geom::bounds(st.bottom));
+      stair_box_.push_back(b);
+    }
   }
 
   RunResult run() {
@@ -405,7 +411,12 @@ class Engine {
       }
       // Stairs.
       if (layer.kind == SpaceLayer::Kind::level) {
+        geom::Box step_box;
+        step_box.extend(p);
+        step_box.extend(q);
         for (int s : layer.stairs) {
+          // A step that does not meet the stair's box neither enters nor crosses it.
+          if (!stair_box_[static_cast<std::size_t>(s)].intersects(step_box)) continue;
           const venue::Stair& st = venue_.stairs[static_cast<std::size_t>(s)];
           const bool via_bottom = st.from_level == layer.level && crosses(st.bottom, p, q);
           const bool via_top = st.to_level == layer.level && crosses(st.top, p, q);
@@ -597,6 +608,7 @@ class Engine {
   std::vector<int> nav_layer_;
   std::vector<std::vector<std::pair<Vec2, double>>> escapes_;  // per hazard: (point, distance)
   std::vector<geom::Box> zone_box_;
+  std::vector<geom::Box> stair_box_;  // footprint and both edges
 
   // Agents (structure of arrays; index = slot, id_ = agent number).
   std::vector<double> x_, y_, vx_, vy_, nx_, ny_, nvx_, nvy_, v0_, radius_, premove_, ox_, oy_;
