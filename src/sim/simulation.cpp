@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <type_traits>
 
 #include <tbb/blocked_range.h>
@@ -111,12 +112,11 @@ class Engine {
     }
   }
 
-  RunResult run() {
+  // REQUIRES: called in the arena of `threads` threads the engine was built in.
+  RunResult run(int threads) {
     const auto start = Clock::now();
-    const int threads = opt_.threads > 0 ? opt_.threads : tbb::info::default_concurrency();
     result_.threads = threads;
-    tbb::task_arena arena(threads);
-    arena.execute([&] { loop(); });
+    loop();
     result_.wall_s = std::chrono::duration<double>(Clock::now() - start).count();
     for (int s = 0; s < kStageCount; ++s) result_.stage_wall_s.emplace_back(kStageNames[s], stage_s_[s]);
     return std::move(result_);
@@ -136,12 +136,15 @@ class Engine {
       set.fields.push_back(NavField::compute(venue_, base));
       return set;
     }
-    for (int e : open_exits_) {
+    // One field per open exit (the others closed), computed side by side.
+    std::vector<std::optional<NavField>> fields(open_exits_.size());
+    tbb::parallel_for(std::size_t{0}, open_exits_.size(), [&](std::size_t k) {
       venue::NavOptions o = base;
       for (int other : open_exits_)
-        if (other != e) o.closed.insert(venue_.exits[static_cast<std::size_t>(other)].id);
-      set.fields.push_back(NavField::compute(venue_, o));
-    }
+        if (other != open_exits_[k]) o.closed.insert(venue_.exits[static_cast<std::size_t>(other)].id);
+      fields[k].emplace(NavField::compute(venue_, o));
+    });
+    for (auto& f : fields) set.fields.push_back(std::move(*f));
     return set;
   }
 
@@ -636,8 +639,12 @@ class Engine {
 RunResult simulate(const Scenario& scenario, std::uint64_t seed, const std::vector<AgentInit>& agents,
                    const SimOptions& options) {
   const auto start = Clock::now();
-  Engine engine(scenario, seed, agents, options);  // builds walls and navigation fields
-  RunResult r = engine.run();
+  const int threads = options.threads > 0 ? options.threads : tbb::info::default_concurrency();
+  tbb::task_arena arena(threads);
+  RunResult r = arena.execute([&] {
+    Engine engine(scenario, seed, agents, options);  // builds walls and navigation fields
+    return engine.run(threads);
+  });
   r.wall_s = std::chrono::duration<double>(Clock::now() - start).count();
   return r;
 }
