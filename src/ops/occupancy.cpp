@@ -51,6 +51,13 @@ namespace {
 
 constexpr TimeMs kNever = std::numeric_limits<TimeMs>::min();
 constexpr std::int64_t kDedupWindow = 1024;  // seqs remembered per sensor
+// Incremental snapshot (docs/occupancy.md, "Snapshots between commits"): checkpoints of the
+// replayed state at buffer positions that are multiples of kCheckpointEvery × 2^L, where 2^L
+// grows with the distance from the buffer's end (dense near the end, where out-of-order readings
+// land, sparse further back), at most kMaxCheckpoints of them.
+constexpr std::size_t kCheckpointEvery = 2048;
+constexpr std::size_t kMaxCheckpoints = 16;
+constexpr std::size_t kMaxSpare = 4;  // released checkpoint allocations kept for reuse
 
 TimeMs to_ms(double s) { return static_cast<TimeMs>(std::llround(s * 1000.0)); }
 double to_s(TimeMs ms) { return static_cast<double>(ms) / 1000.0; }
@@ -202,6 +209,23 @@ struct OccupancyEstimator::Impl {
   double net_entered = 0;
   std::vector<Event> buffer;  // sorted by ts; [head, end) pending
   std::size_t head = 0;
+  std::uint64_t erased = 0;  // events erased from the buffer's front so far
+
+  // The committed state with buffer[head, idx) applied in buffer order: what state() shows
+  // (idx = buffer.size()) and what it can continue from. Valid while nothing before idx has
+  // changed: an insert at position p invalidates replays with idx > p, a late reading (applied to
+  // `zones` directly) and a change of the arithmetic (set_health_config) invalidate all.
+  // Committing events does not change them (committed + buffer[head, idx) is the same sum), so
+  // commit() only drops those it passes and shifts the positions when the front is erased.
+  struct Replay {
+    std::size_t idx = 0;
+    std::vector<ZoneRt> zs;
+    double net = 0;
+  };
+  Replay tail;  // the newest replay (the end of the buffer at the last state())
+  bool tail_valid = false;
+  std::vector<Replay> checkpoints;  // sorted by idx, all <= tail.idx, each idx > head
+  std::vector<Replay> spare;        // released checkpoints, their allocations reused
   TimeMs committed_until = kNever;
   std::int64_t bucket_mask = 0;
   TimeMs started = 0;
@@ -411,17 +435,122 @@ struct OccupancyEstimator::Impl {
   }
 
   void commit(TimeMs horizon) {
+    const std::size_t head_before = head;
     while (head < buffer.size() && buffer[head].ts < horizon)
       apply_event(zones, net_entered, buffer[head++], true);
+    if (head != head_before) {
+      // A replay at or before the new head is still right (committed events are the same sum)
+      // but worth no more than the committed state, and its position would not survive the
+      // erase below: drop it (the tail only when it is behind).
+      std::size_t k = 0;
+      while (k < checkpoints.size() && checkpoints[k].idx <= head) ++k;
+      release_checkpoints(0, k);
+      if (tail_valid && tail.idx < head) tail_valid = false;
+    }
     if (head > 4096 && head * 2 > buffer.size()) {
       buffer.erase(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(head));
+      shift_replays(head);
       head = 0;
     }
     if (head == buffer.size()) {
       buffer.clear();
+      shift_replays(head);
       head = 0;
     }
     committed_until = std::max(committed_until, horizon);
+  }
+
+  // ---- the incremental snapshot ----
+
+  // `n` events were erased from the buffer's front (all at positions below every replay's idx,
+  // which stays > head, or = head for the tail).
+  void shift_replays(std::size_t n) {
+    erased += n;
+    for (Replay& c : checkpoints) c.idx -= n;
+    if (tail_valid) tail.idx -= n;
+  }
+
+  void release_checkpoints(std::size_t from, std::size_t to) {
+    if (from >= to) return;
+    for (std::size_t k = from; k < to && spare.size() < kMaxSpare; ++k)
+      spare.push_back(std::move(checkpoints[k]));
+    checkpoints.erase(checkpoints.begin() + static_cast<std::ptrdiff_t>(from),
+                      checkpoints.begin() + static_cast<std::ptrdiff_t>(to));
+  }
+
+  // Something changed at buffer position `p`: replays past it are stale.
+  void invalidate_from(std::size_t p) {
+    std::size_t k = checkpoints.size();
+    while (k > 0 && checkpoints[k - 1].idx > p) --k;
+    release_checkpoints(k, checkpoints.size());
+    if (tail_valid && tail.idx > p) tail_valid = false;
+  }
+
+  void invalidate_all() {
+    release_checkpoints(0, checkpoints.size());
+    tail_valid = false;
+  }
+
+  // Whether position i is a checkpoint position when the buffer ends at `end`: a multiple of
+  // kCheckpointEvery × 2^L, with 2^L the largest power of two such that kCheckpointEvery × 2^L
+  // <= end − i. About one checkpoint per power of two of distance survives; a position that
+  // leaves the grid as the end moves on stays off it.
+  bool on_grid(std::size_t i, std::size_t end) const {
+    const std::uint64_t pos = erased + i;
+    if (pos % kCheckpointEvery != 0) return false;
+    const std::size_t d = end - i;
+    std::uint64_t spacing = kCheckpointEvery;
+    while (spacing * 2 <= d) spacing *= 2;
+    return pos % spacing == 0;
+  }
+
+  void save_checkpoint(const Replay& from) {
+    Replay c;
+    if (!spare.empty()) {
+      c = std::move(spare.back());
+      spare.pop_back();
+    }
+    c.idx = from.idx;
+    c.zs = from.zs;  // element-wise: reuses the trend rings' allocations
+    c.net = from.net;
+    checkpoints.push_back(std::move(c));
+  }
+
+  // The committed state plus every pending event, continued from the newest valid replay.
+  const Replay& replay_to_end() {
+    const std::size_t end = buffer.size();
+    if (!tail_valid) {
+      if (!checkpoints.empty()) {
+        tail.idx = checkpoints.back().idx;
+        tail.zs = checkpoints.back().zs;
+        tail.net = checkpoints.back().net;
+      } else {
+        tail.idx = head;
+        tail.zs = zones;
+        tail.net = net_entered;
+      }
+      tail_valid = true;
+    }
+    for (;;) {
+      if (tail.idx > head && on_grid(tail.idx, end) &&
+          (checkpoints.empty() || checkpoints.back().idx < tail.idx))
+        save_checkpoint(tail);
+      if (tail.idx == end) break;
+      apply_event(tail.zs, tail.net, buffer[tail.idx], false);
+      ++tail.idx;
+    }
+    // Thin out: keep the positions still on the grid, and at most kMaxCheckpoints (the newest).
+    std::size_t kept = 0;
+    for (std::size_t k = 0; k < checkpoints.size(); ++k) {
+      if (on_grid(checkpoints[k].idx, end)) {
+        if (kept != k) std::swap(checkpoints[kept], checkpoints[k]);
+        ++kept;
+      }
+    }
+    release_checkpoints(kept, checkpoints.size());
+    if (checkpoints.size() > kMaxCheckpoints)
+      release_checkpoints(0, checkpoints.size() - kMaxCheckpoints);
+    return tail;
   }
 
   ApplyResult apply(std::span<const Reading> readings) {
@@ -476,11 +605,13 @@ struct OccupancyEstimator::Impl {
       if (rd.ts_ms < committed_until) {
         ++res.late;
         apply_event(zones, net_entered, e, true);
+        invalidate_all();  // every replay started from the committed state without it
       } else if (buffer.size() == head || !event_before(e, buffer.back())) {
         buffer.push_back(e);
       } else {
         auto pos = std::upper_bound(buffer.begin() + static_cast<std::ptrdiff_t>(head),
                                     buffer.end(), e, event_before);
+        invalidate_from(static_cast<std::size_t>(pos - buffer.begin()));
         buffer.insert(pos, e);
       }
     }
@@ -502,10 +633,22 @@ struct OccupancyEstimator::Impl {
   VenueState state() {
     const TimeMs now = clock.now_ms();
     commit(now - to_ms(cfg.reorder_window_s));
+    const Replay& r = replay_to_end();
+    return make_state(now, r.zs, r.net);
+  }
+
+  // What state() computed before it was incremental: a copy of the committed state and every
+  // pending event replayed on it. Leaves the replays alone.
+  VenueState state_full_replay() {
+    const TimeMs now = clock.now_ms();
+    commit(now - to_ms(cfg.reorder_window_s));
     std::vector<ZoneRt> zs = zones;
     double net = net_entered;
     for (std::size_t i = head; i < buffer.size(); ++i) apply_event(zs, net, buffer[i], false);
+    return make_state(now, zs, net);
+  }
 
+  VenueState make_state(TimeMs now, const std::vector<ZoneRt>& zs, double net) const {
     VenueState st;
     st.venue = venue_id;
     st.at_ms = now;
@@ -615,11 +758,14 @@ ApplyResult OccupancyEstimator::apply(std::span<const Reading> readings) {
   return impl_->apply(readings);
 }
 VenueState OccupancyEstimator::state() { return impl_->state(); }
+VenueState OccupancyEstimator::state_full_replay() { return impl_->state_full_replay(); }
 const EstimatorConfig& OccupancyEstimator::config() const { return impl_->cfg; }
 void OccupancyEstimator::set_health_config(const HealthConfig& health) {
   const bool resize = health.negative_events != impl_->cfg.health.negative_events;
   impl_->cfg.health = health;
   if (resize) impl_->reset_health_buffers();
+  // The disagreement thresholds are part of the zones' arithmetic: replay with the new ones.
+  impl_->invalidate_all();
 }
 
 nlohmann::json to_json(const VenueState& s) {

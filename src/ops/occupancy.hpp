@@ -164,8 +164,13 @@ class OccupancyEstimator {
   ApplyResult apply(std::span<const Reading> readings);
   ApplyResult apply(const Reading& reading) { return apply(std::span<const Reading>(&reading, 1)); }
 
-  // The estimate now (clock time), including readings still in the reorder window.
+  // The estimate now (clock time), including readings still in the reorder window. Computed
+  // incrementally: it continues from the state it last computed (or a checkpoint before the
+  // first reading that changed since), so a call costs about the readings applied in between.
   VenueState state();
+  // The same figures, bit for bit, computed the slow way: the whole reorder window replayed on a
+  // copy of the committed state. The reference state() is tested against; not for production.
+  VenueState state_full_replay();
 
   const EstimatorConfig& config() const;
   void set_health_config(const HealthConfig& health);
