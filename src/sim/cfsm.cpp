@@ -118,6 +118,15 @@ void spacing_ahead(NearBuffer& near, std::size_t kept, double dir_x, double dir_
   }
 }
 
+// The least free spacing ahead over all kept neighbours (infinity when none is in the way).
+VIGIL_SIMD_CLONES
+double least_ahead(const NearBuffer& near, std::size_t kept) {
+  const double* ahead = near.ahead.data();
+  double least = std::numeric_limits<double>::infinity();
+  for (std::size_t m = 0; m < kept; ++m) least = ahead[m] < least ? ahead[m] : least;
+  return least;
+}
+
 // Is any kept neighbour within `reach` of free space ahead (ahead[m], from spacing_ahead)
 // coming the other way: its desired direction more than 120 degrees from e? Branch-free over
 // all kept neighbours (gathers of their directions), so that it vectorises.
@@ -223,6 +232,14 @@ Vec2 CfsmModel::velocity(const ModelContext& ctx, const AgentGoal& goal) const {
   auto spacing_along = [&](Vec2 d) {
     spacing_ahead(near, kept, d.x, d.y);
     const double* ahead = near.ahead.data();
+    // The result is the least spacing among those who do not yield. Usually the nearest one
+    // in the way does not: then that is it, found without a branch per neighbour.
+    const double least = least_ahead(near, kept);
+    if (least == std::numeric_limits<double>::infinity()) return least;
+    std::size_t first = 0;
+    while (ahead[first] != least) ++first;
+    if (!p_.resolve_deadlocks || !yields_to_me(s, near.k[first], i, route_i, {ndx[first], ndy[first]}, nl[first]))
+      return least;
     double nearest = std::numeric_limits<double>::infinity();
     for (std::size_t m = 0; m < kept; ++m) {
       if (ahead[m] >= nearest) continue;
