@@ -588,9 +588,26 @@ Expected<Scenario, Errors> parse_scenario(const json& doc, const std::filesystem
       }
       double area_m2 = 0;
       bool ok = true;
+      // An exit for these people (RiMEA 10's assigned exits), instead of the routing's choice.
+      if (e.contains("exit")) {
+        const std::string epath = join_path(path, "exit");
+        auto id = ps.string(e["exit"], epath);
+        if (!id) {
+          ok = false;
+        } else if (venue && std::none_of(venue->exits.begin(), venue->exits.end(),
+                                         [&](const venue::Opening& x) { return x.id == *id; })) {
+          ps.error(epath, "unknown exit " + show(e["exit"]));
+          ok = false;
+        } else if (sc.closed.count(*id)) {
+          ps.error(epath, "exit " + show(e["exit"]) + " is closed (see \"closed\")");
+          ok = false;
+        } else {
+          entry.exit = *id;
+        }
+      }
       if (e.contains("agents")) {
         entry.kind = PopulationEntry::Kind::agents;
-        ps.check_keys(e, path, {"agents", "level"});
+        ps.check_keys(e, path, {"agents", "level", "exit"});
         auto level = check_level(e, path);
         const json& a = e["agents"];
         if (!a.is_array() || a.empty()) {
@@ -610,12 +627,12 @@ Expected<Scenario, Errors> parse_scenario(const json& doc, const std::filesystem
           entry.agents.push_back(*p);
         }
         entry.count = static_cast<int>(entry.agents.size());
-        sc.population.push_back(std::move(entry));
+        if (ok) sc.population.push_back(std::move(entry));
         continue;
       }
       if (e.contains("zone")) {
         entry.kind = PopulationEntry::Kind::zone;
-        ps.check_keys(e, path, {"zone", "count", "density"});
+        ps.check_keys(e, path, {"zone", "count", "density", "exit"});
         auto z = ps.string(e["zone"], join_path(path, "zone"));
         if (!z) {
           ok = false;
@@ -633,7 +650,7 @@ Expected<Scenario, Errors> parse_scenario(const json& doc, const std::filesystem
         }
       } else {
         entry.kind = PopulationEntry::Kind::polygon;
-        ps.check_keys(e, path, {"polygon", "level", "count", "density"});
+        ps.check_keys(e, path, {"polygon", "level", "count", "density", "exit"});
         auto poly = ps.polygon(e["polygon"], join_path(path, "polygon"));
         auto level = check_level(e, path);
         if (!poly || !level) {

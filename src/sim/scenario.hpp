@@ -70,6 +70,7 @@ struct PopulationEntry {
   geom::Polygon polygon;     // Kind::zone: the zone's polygon; Kind::polygon: as given
   int count = 0;             // people asked for (given, or density × walkable area)
   std::vector<geom::Vec2> agents;  // Kind::agents
+  std::string exit;  // the exit these people head for (open; empty: routing chooses)
 };
 
 struct ScenarioHazard {

@@ -53,9 +53,11 @@ bool crosses(const Segment& s, Vec2 p, Vec2 q) {
 }
 
 // The navigation fields valid in one hazard epoch: one field (routing `nearest`), or one per
-// open exit with all other exits closed (routing `quickest`).
+// open exit with all other exits closed (routing `quickest`); with `nearest` and people assigned
+// to exits, the nearest-exit field followed by the per-exit fields.
 struct FieldSet {
   std::vector<NavField> fields;
+  std::size_t exit_base = 0;  // fields[exit_base + e]: the field of open exit e, if there is one
 };
 
 class Engine {
@@ -74,6 +76,7 @@ class Engine {
     for (std::size_t e = 0; e < venue_.exits.size(); ++e)
       if (!sc.closed.count(venue_.exits[e].id)) open_exits_.push_back(static_cast<int>(e));
     hazard_epoch_.assign(sc.hazards.size(), -1);
+    for (const PopulationEntry& entry : sc.population) any_assigned_ = any_assigned_ || !entry.exit.empty();
     epochs_.push_back(compute_fields());
     // The nav layer of each space layer (the same in every field).
     const NavField& f0 = any_field();
@@ -92,8 +95,16 @@ class Engine {
     cache_x_.assign(n, 0); cache_y_.assign(n, 0); cache_dx_.assign(n, 0); cache_dy_.assign(n, 0);
     cache_d_.assign(n, kInf); cache_layer_.assign(n, -1); cache_epoch_.assign(n, -1); cache_target_.assign(n, -1);
     cache_ok_.assign(n, 0);
+    assigned_.assign(n, 0);
     for (std::size_t i = 0; i < n; ++i) {
       const AgentInit& a = init[i];
+      // An exit assigned to the person's population entry: its target for good.
+      const std::string& exit = sc.population[static_cast<std::size_t>(a.entry)].exit;
+      for (std::size_t e = 0; e < open_exits_.size() && !exit.empty(); ++e) {
+        if (venue_.exits[static_cast<std::size_t>(open_exits_[e])].id != exit) continue;
+        target_[i] = static_cast<std::int32_t>(e);
+        assigned_[i] = 1;
+      }
       x_[i] = a.position.x;
       y_[i] = a.position.y;
       v0_[i] = a.speed_m_s;
@@ -134,7 +145,8 @@ class Engine {
     FieldSet set;
     if (sc_.routing == Routing::nearest || open_exits_.empty()) {
       set.fields.push_back(NavField::compute(venue_, base));
-      return set;
+      if (!any_assigned_ || open_exits_.empty()) return set;
+      set.exit_base = 1;
     }
     // One field per open exit (the others closed), computed side by side.
     std::vector<std::optional<NavField>> fields(open_exits_.size());
@@ -257,7 +269,8 @@ class Engine {
       route_m_[i] = kInf;
       if (state_[i] != kActive) return;
       const FieldSet& set = epochs_[static_cast<std::size_t>(epoch_[i])];
-      const std::size_t fi = sc_.routing == Routing::quickest && target_[i] >= 0 ? static_cast<std::size_t>(target_[i]) : 0;
+      const bool own_exit = target_[i] >= 0 && (sc_.routing == Routing::quickest || assigned_[i]);
+      const std::size_t fi = own_exit ? set.exit_base + static_cast<std::size_t>(target_[i]) : 0;
       const NavField& f = set.fields[std::min(fi, set.fields.size() - 1)];
       const Vec2 p{x_[i], y_[i]};
       const int sl = layer_[i];
@@ -274,6 +287,11 @@ class Engine {
         const double d_field = f.distance(nl, p);
         d = robust_distance(f, nl, p, d_field);
         cache_ok_[i] = 0;
+        if (d == kInf && assigned_[i]) {
+          // Cut off from the assigned exit (a hazard): the routing chooses from the next step.
+          assigned_[i] = 0;
+          target_[i] = -1;
+        }
         if (d == kInf) return;  // trapped agents are marked in bookkeeping
         dir = ignore_[i] ? escape_direction(i) : Vec2{};
         if (dir == Vec2{}) dir = field_direction(route_space(), f, sl, p, radius_[i], d_field, d);
@@ -326,7 +344,7 @@ class Engine {
     }
     for (auto& q : queue) std::sort(q.begin(), q.end());
     parallel(n, [&](std::size_t i) {
-      if (state_[i] != kActive) return;
+      if (state_[i] != kActive || assigned_[i]) return;  // assigned people keep their exit
       double best = kInf;
       int best_e = -1;
       double current = kInf;
@@ -479,7 +497,7 @@ class Engine {
                     &cache_d_})
       f(*v);
     for (auto* v : {&cache_layer_, &cache_epoch_, &cache_target_, &layer_, &id_, &target_, &epoch_}) f(*v);
-    for (auto* v : {&cache_ok_, &state_, &up_}) f(*v);
+    for (auto* v : {&cache_ok_, &state_, &up_, &assigned_}) f(*v);
     f(ignore_);
   }
 
@@ -622,6 +640,8 @@ class Engine {
   std::vector<std::uint8_t> cache_ok_;
   std::vector<std::int32_t> layer_, id_, target_;
   std::vector<std::uint8_t> state_, up_;
+  std::vector<std::uint8_t> assigned_;  // 1: target_ is the exit of the person's population entry
+  bool any_assigned_ = false;           // some population entry has an exit
   std::vector<std::uint64_t> ignore_;
   std::vector<int> epoch_;
   std::vector<double> dist_e_;

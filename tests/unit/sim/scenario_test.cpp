@@ -112,6 +112,23 @@ TEST(Scenario, EveryErrorNamesItsPathAndValue) {
   EXPECT_THAT(all(e), HasSubstr("population[4].level: unknown level 7"));
 }
 
+TEST(Scenario, AssignedExitMustBeAnOpenExitOfTheVenue) {
+  json v = room_venue();
+  v["features"].push_back(exit_line("W", 0, 4, 0, 6));
+  json doc = scenario(v, json::array({{{"zone", "floor"}, {"count", 5}, {"exit", "E9"}},
+                                      {{"zone", "floor"}, {"count", 5}, {"exit", "W"}},
+                                      {{"zone", "floor"}, {"count", 5}, {"exit", 3}},
+                                      {{"zone", "floor"}, {"count", 5}, {"exit", "E1"}}}));
+  doc["closed"] = {"W"};
+  auto sc = parse(doc);
+  ASSERT_FALSE(sc);
+  const Errors& e = sc.error();
+  EXPECT_TRUE(has_error(e, "population[0].exit: unknown exit \"E9\"")) << all(e);
+  EXPECT_TRUE(has_error(e, "population[1].exit: exit \"W\" is closed (see \"closed\")")) << all(e);
+  EXPECT_THAT(all(e), HasSubstr("population[2].exit: must be a non-empty string, got 3"));
+  EXPECT_THAT(all(e), ::testing::Not(HasSubstr("population[3]")));
+}
+
 TEST(Scenario, VenueErrorsBecomeScenarioErrors) {
   json v = room_venue();
   v["features"].push_back(feature({{"kind", "exit"}, {"id", "E2"}, {"level", 0}}, line(5, 5, 6, 5)));

@@ -214,6 +214,36 @@ TEST(Simulation, MaxTimeStopsTheRunAndSaysSo) {
   EXPECT_THAT(o.result.not_evacuated.begin()->first, ::testing::HasSubstr("max_time_s"));
 }
 
+// RiMEA 10's assigned exits: people of an entry with "exit" walk to that exit even where
+// another is nearer (zone "floor" is the west half, next to W), with either routing; the others
+// still follow the routing.
+TEST(Simulation, PeopleAssignedAnExitUseItWithEitherRouting) {
+  json v = room_venue();
+  v["features"].push_back(exit_line("W", 0, 4, 0, 6));
+  for (const char* routing : {"nearest", "quickest"}) {
+    json doc = scenario(v, json::array({{{"zone", "floor"}, {"count", 12}, {"exit", "E1"}},
+                                        {{"agents", {{1.0, 5.0}, {1.0, 3.0}}}, {"level", 0}}}));
+    doc["routing"] = routing;
+    const Scenario sc = parse_ok(doc);
+    const Outcome o = run(sc);
+    ASSERT_EQ(o.result.exit_used.size(), 14u);
+    // Agents are numbered in entry order: the 12 assigned first, then the 2 placed by hand.
+    for (std::size_t i = 0; i < 12; ++i) EXPECT_EQ(o.result.exit_used[i], 0) << routing << " person " << i;
+    for (std::size_t i = 12; i < 14; ++i) EXPECT_EQ(o.result.exit_used[i], 1) << routing << " person " << i;
+  }
+}
+
+TEST(Simulation, PeopleCutOffFromTheirAssignedExitAreRoutedToAnother) {
+  json v = room_venue();
+  v["features"].push_back(exit_line("W", 0, 4, 0, 6));
+  json doc = scenario(v, json::array({{{"zone", "floor"}, {"count", 10}, {"exit", "E1"}}}));
+  doc["hazards"] = json::array({{{"polygon", rect(16, 0, 20, 10)}, {"level", 0}, {"from_s", 2}}});
+  doc["max_time_s"] = 300;
+  const Outcome o = run(parse_ok(doc));
+  EXPECT_TRUE(o.result.not_evacuated.empty());
+  for (int e : o.result.exit_used) EXPECT_EQ(e, 1);
+}
+
 TEST(Simulation, ClosedExitIsAWallAndPeopleUseTheOther) {
   json v = room_venue();
   v["features"].push_back(exit_line("W", 0, 4, 0, 6));
