@@ -69,6 +69,8 @@ struct CounterflowFigures {
 Outcome nist2_8(CounterflowFigures& figures);
 Outcome nist5_2();
 Outcome time_step_stability();
+// The same, with the relative change of each case (by its name in the outcome's setup).
+Outcome time_step_stability(std::map<std::string, double>& change_by_case);
 Outcome corners_and_door_posts();
 Outcome walls_stress();
 
