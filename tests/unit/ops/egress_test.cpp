@@ -8,7 +8,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -369,22 +368,21 @@ TEST(Egress, WeidmannSpeed) {
   EXPECT_EQ(weidmann_speed_m_s(6.0), 0.05);
 }
 
-TEST(Egress, EstimateIsFastOnTheConcertHall) {
+// The full concert hall, estimated repeatedly from one model (as the service does): the same
+// answer each time. (Its speed, under 10 ms, is shown by bench/bench_egress, not timed here.)
+TEST(Egress, EstimateOnTheConcertHallIsRepeatable) {
   const venue::Venue v = test::concert_hall();
   const EgressModel m = EgressModel::build(v);
   ZoneOccupancy occ;
   for (const venue::Zone& z : v.zones) occ[z.id] = std::floor(0.8 * z.capacity);
-  std::vector<double> ms;
-  for (int i = 0; i < 21; ++i) {
-    const auto t0 = std::chrono::steady_clock::now();
-    auto r = m.estimate(occ);
-    ms.push_back(
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-    ASSERT_TRUE(r);
+  auto first = m.estimate(occ);
+  ASSERT_TRUE(first);
+  EXPECT_GT(first->time_s, 0);
+  for (int i = 0; i < 3; ++i) {
+    auto again = m.estimate(occ);
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->time_s, first->time_s);
   }
-  std::sort(ms.begin(), ms.end());
-  std::printf("[ egress ] concert hall estimate p50 %.3f ms\n", ms[ms.size() / 2]);
-  EXPECT_LT(ms[ms.size() / 2], 10.0);
 }
 
 }  // namespace
