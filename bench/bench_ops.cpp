@@ -44,6 +44,26 @@ double percentile(std::vector<double> v, double p) {
   return v[i];
 }
 
+// Random values for a reading of a sensor of this type (timestamp and seq are the caller's).
+void random_values(vigil::ops::Reading& r, vigil::venue::SensorType type, std::mt19937_64& rng) {
+  std::uniform_real_distribution<double> u01(0, 1);
+  switch (type) {
+    case vigil::venue::SensorType::line_counter:
+      r.kind = vigil::ops::ReadingKind::in_out;
+      r.in = std::floor(u01(rng) * 3);
+      r.out = std::floor(u01(rng) * 2.9);
+      break;
+    case vigil::venue::SensorType::zone_counter:
+      r.kind = vigil::ops::ReadingKind::count;
+      r.count = std::floor(100 + u01(rng) * 200);
+      break;
+    case vigil::venue::SensorType::density:
+      r.kind = vigil::ops::ReadingKind::density;
+      r.density = 0.5 + u01(rng);
+      break;
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -95,21 +115,7 @@ int main(int argc, char** argv) {
       r.seq = ++seq[s];
       r.ts_ms = t;
       if (u01(rng) < 0.10) r.ts_ms -= static_cast<ops::TimeMs>(u01(rng) * 3000);  // late
-      switch (sensor.type) {
-        case venue::SensorType::line_counter:
-          r.kind = ops::ReadingKind::in_out;
-          r.in = std::floor(u01(rng) * 3);
-          r.out = std::floor(u01(rng) * 2.9);
-          break;
-        case venue::SensorType::zone_counter:
-          r.kind = ops::ReadingKind::count;
-          r.count = std::floor(100 + u01(rng) * 200);
-          break;
-        case venue::SensorType::density:
-          r.kind = ops::ReadingKind::density;
-          r.density = 0.5 + u01(rng);
-          break;
-      }
+      random_values(r, sensor.type, rng);
       readings.push_back(r);
       if (u01(rng) < 0.01 && readings.size() < n_readings) readings.push_back(r);  // a retry
     }
@@ -222,21 +228,7 @@ int main(int argc, char** argv) {
         } else if (x < 0.30) {
           r.ts_ms -= static_cast<ops::TimeMs>(u01(rng) * 20);
         }
-        switch (sensor.type) {
-          case venue::SensorType::line_counter:
-            r.kind = ops::ReadingKind::in_out;
-            r.in = std::floor(u01(rng) * 3);
-            r.out = std::floor(u01(rng) * 2.9);
-            break;
-          case venue::SensorType::zone_counter:
-            r.kind = ops::ReadingKind::count;
-            r.count = std::floor(100 + u01(rng) * 200);
-            break;
-          case venue::SensorType::density:
-            r.kind = ops::ReadingKind::density;
-            r.density = 0.5 + u01(rng);
-            break;
-        }
+        random_values(r, sensor.type, rng);
         b.push_back(r);
         if (u01(rng) < 0.01 && b.size() < hr_batch) b.push_back(r);  // a retry
       }
