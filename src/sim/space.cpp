@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <limits>
 #include <utility>
 
@@ -95,6 +96,28 @@ double crossing_param(Vec2 p, Vec2 d, const Segment& w) {
   const double s = geom::cross(ap, d) / den;
   if (t < 0 || t > 1 || s < 0 || s > 1) return -1;
   return t;
+}
+
+// The cell of the layer's grid holding p, or -1 outside the grid.
+std::ptrdiff_t cell_at(const SpaceLayer& l, Vec2 p) {
+  const int i = static_cast<int>(std::floor((p.x - l.origin.x) / Space::kCell));
+  const int j = static_cast<int>(std::floor((p.y - l.origin.y) / Space::kCell));
+  if (i < 0 || j < 0 || i >= l.nx || j >= l.ny) return -1;
+  return static_cast<std::ptrdiff_t>(j) * l.nx + i;
+}
+
+// Calls f(cell, centre) for every cell of the grid meeting box b grown by `margin`.
+template <class F>
+void for_each_cell_near(const SpaceLayer& l, const geom::Box& b, double margin, F&& f) {
+  const double h = Space::kCell;
+  const int i0 = std::max(0, static_cast<int>(std::floor((b.min.x - margin - l.origin.x) / h)));
+  const int j0 = std::max(0, static_cast<int>(std::floor((b.min.y - margin - l.origin.y) / h)));
+  const int i1 = std::min(l.nx - 1, static_cast<int>(std::floor((b.max.x + margin - l.origin.x) / h)));
+  const int j1 = std::min(l.ny - 1, static_cast<int>(std::floor((b.max.y + margin - l.origin.y) / h)));
+  for (int j = j0; j <= j1; ++j)
+    for (int i = i0; i <= i1; ++i)
+      f(static_cast<std::size_t>(j) * static_cast<std::size_t>(l.nx) + static_cast<std::size_t>(i),
+        Vec2{l.origin.x + (i + 0.5) * h, l.origin.y + (j + 0.5) * h});
 }
 
 }  // namespace
@@ -228,19 +251,9 @@ void Space::index_walls(SpaceLayer& l) {
   const double within = kReach + kCell * std::sqrt(0.5) + 1e-9;
   std::vector<std::vector<std::uint32_t>> lists(ncell);
   for (std::size_t w = 0; w < l.walls.size(); ++w) {
-    const geom::Box wb = geom::bounds(l.walls[w].seg);
-    const int i0 = std::max(0, static_cast<int>(std::floor((wb.min.x - within - l.origin.x) / kCell)));
-    const int j0 = std::max(0, static_cast<int>(std::floor((wb.min.y - within - l.origin.y) / kCell)));
-    const int i1 = std::min(l.nx - 1, static_cast<int>(std::floor((wb.max.x + within - l.origin.x) / kCell)));
-    const int j1 = std::min(l.ny - 1, static_cast<int>(std::floor((wb.max.y + within - l.origin.y) / kCell)));
-    for (int j = j0; j <= j1; ++j) {
-      for (int i = i0; i <= i1; ++i) {
-        const Vec2 c{l.origin.x + (i + 0.5) * kCell, l.origin.y + (j + 0.5) * kCell};
-        if (geom::distance(c, l.walls[w].seg) <= within)
-          lists[static_cast<std::size_t>(j) * static_cast<std::size_t>(l.nx) + static_cast<std::size_t>(i)]
-              .push_back(static_cast<std::uint32_t>(w));
-      }
-    }
+    for_each_cell_near(l, geom::bounds(l.walls[w].seg), within, [&](std::size_t cell, Vec2 c) {
+      if (geom::distance(c, l.walls[w].seg) <= within) lists[cell].push_back(static_cast<std::uint32_t>(w));
+    });
   }
   l.cell_start.assign(ncell + 1, 0);
   l.cell_walls.clear();
@@ -257,30 +270,18 @@ void Space::index_walls(SpaceLayer& l) {
   l.portal_gap.assign(ncell, l.portals.empty() ? std::numeric_limits<float>::infinity()
                                                : static_cast<float>(kPortalGapCap));
   for (const Portal& portal : l.portals) {
-    const geom::Box pb = geom::bounds(portal.seg);
-    const double margin = kPortalGapCap + half_diagonal;
-    const int i0 = std::max(0, static_cast<int>(std::floor((pb.min.x - margin - l.origin.x) / kCell)));
-    const int j0 = std::max(0, static_cast<int>(std::floor((pb.min.y - margin - l.origin.y) / kCell)));
-    const int i1 = std::min(l.nx - 1, static_cast<int>(std::floor((pb.max.x + margin - l.origin.x) / kCell)));
-    const int j1 = std::min(l.ny - 1, static_cast<int>(std::floor((pb.max.y + margin - l.origin.y) / kCell)));
-    for (int j = j0; j <= j1; ++j) {
-      for (int i = i0; i <= i1; ++i) {
-        const Vec2 c{l.origin.x + (i + 0.5) * kCell, l.origin.y + (j + 0.5) * kCell};
-        const double gap = std::max(0.0, geom::distance(c, portal.seg) - half_diagonal);
-        const float down = std::max(0.0F, std::nextafter(static_cast<float>(gap), 0.0F));
-        float& cell = l.portal_gap[static_cast<std::size_t>(j) * static_cast<std::size_t>(l.nx) + static_cast<std::size_t>(i)];
-        cell = std::min(cell, down);
-      }
-    }
+    for_each_cell_near(l, geom::bounds(portal.seg), kPortalGapCap + half_diagonal, [&](std::size_t cell, Vec2 c) {
+      const double gap = std::max(0.0, geom::distance(c, portal.seg) - half_diagonal);
+      const float down = std::max(0.0F, std::nextafter(static_cast<float>(gap), 0.0F));
+      l.portal_gap[cell] = std::min(l.portal_gap[cell], down);
+    });
   }
 }
 
 double Space::portal_gap(int layer, Vec2 p) const {
   const SpaceLayer& l = layers_[static_cast<std::size_t>(layer)];
-  const int i = static_cast<int>(std::floor((p.x - l.origin.x) / kCell));
-  const int j = static_cast<int>(std::floor((p.y - l.origin.y) / kCell));
-  if (i < 0 || j < 0 || i >= l.nx || j >= l.ny) return 0;
-  return l.portal_gap[static_cast<std::size_t>(j) * static_cast<std::size_t>(l.nx) + static_cast<std::size_t>(i)];
+  const std::ptrdiff_t c = cell_at(l, p);
+  return c < 0 ? 0 : l.portal_gap[static_cast<std::size_t>(c)];
 }
 
 void Space::add_hazard(int id, int level, const geom::Polygon& polygon) {
@@ -295,10 +296,9 @@ void Space::add_hazard(int id, int level, const geom::Polygon& polygon) {
 
 Space::WallRange Space::walls_near(int layer, Vec2 p) const {
   const SpaceLayer& l = layers_[static_cast<std::size_t>(layer)];
-  const int i = static_cast<int>(std::floor((p.x - l.origin.x) / kCell));
-  const int j = static_cast<int>(std::floor((p.y - l.origin.y) / kCell));
-  if (i < 0 || j < 0 || i >= l.nx || j >= l.ny) return {};
-  const std::size_t c = static_cast<std::size_t>(j) * static_cast<std::size_t>(l.nx) + static_cast<std::size_t>(i);
+  const std::ptrdiff_t cell = cell_at(l, p);
+  if (cell < 0) return {};
+  const auto c = static_cast<std::size_t>(cell);
   return {l.cell_walls.data() + l.cell_start[c], l.cell_walls.data() + l.cell_start[c + 1]};
 }
 
