@@ -439,7 +439,7 @@ struct LiveCrowd::Impl {
   void stage_model() {
     const AgentSnapshot snap = snapshot();
     const ModelContext ctx{snap, grid, space, dt()};
-    const std::vector<std::uint32_t>& order = grid.by_cell().index;
+    const std::vector<std::uint32_t>& order = grid.order();
     parallel(order.size(), [&](std::size_t k) {
       const std::size_t i = order[k];
       Info& a = info[i];

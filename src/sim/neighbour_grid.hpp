@@ -3,12 +3,17 @@
 // agents near an agent. It keeps a copy of the snapshot's fields in cell order, so that a walk
 // over the neighbours of an agent reads a few short runs of consecutive memory instead of
 // scattered agent slots (the models spend most of a step there).
+//
+// Layers meet at the ends of stairs. A person within the range of a stair's end line is also
+// listed, as a copy, in the cells of the layer on the other side, so that the people at the
+// foot of a stair see those on its first steps and the other way round.
 #pragma once
 
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "sim/snapshot.hpp"
@@ -18,7 +23,8 @@ namespace vigil::sim {
 
 class NeighbourGrid {
  public:
-  // The snapshot's per-agent fields in cell order: entry k is agent index[k].
+  // The snapshot's per-agent fields in cell order: entry k is agent index[k]. An agent near a
+  // stair's end has a second entry, in the cells of the layer across it.
   struct CellOrder {
     std::vector<double> x, y, vx, vy, radius, goal_dx, goal_dy, route_m;
     std::vector<std::uint32_t> index;
@@ -32,12 +38,14 @@ class NeighbourGrid {
   void rebuild(const AgentSnapshot& agents);
 
   const CellOrder& by_cell() const { return sorted_; }
+  // Every agent once, in cell order (by_cell().index without the copies across stair ends).
+  const std::vector<std::uint32_t>& order() const { return copies_.empty() ? sorted_.index : order_; }
   // The largest radius of the agents of the last rebuild.
   double max_radius() const { return max_radius_; }
   double range() const { return range_m_; }
 
   // Calls f(k_begin, k_end) for runs of entries of by_cell() that together hold every agent on
-  // i's layer within reach_m (at most the configured range) of agent i, and some farther ones;
+  // i's layer (or across a stair end from it) within reach_m (at most the configured range) of agent i, and some farther ones;
   // agent i itself is among them. The runs are the cells meeting the disc of reach_m around i,
   // row by row, in a fixed order (independent of threads).
   template <class F>
@@ -73,7 +81,7 @@ class NeighbourGrid {
     }
   }
 
-  // Calls f(j) for every agent j != i on i's layer in the cells that meet the disc of the
+  // Calls f(j) for every agent j != i on i's layer (or across a stair end) in the cells that meet the disc of the
   // configured range around i, in a fixed order. Every agent within the range of i is among them.
   template <class F>
   void for_each_near(std::size_t i, F&& f) const {
@@ -97,17 +105,28 @@ class NeighbourGrid {
     int ny = 1;
     std::uint32_t first = 0;  // global index of the layer's first cell
   };
+  // A stair end line of a layer and the layer across it.
+  struct Crossing {
+    geom::Segment seg;
+    int to_layer = -1;
+  };
   int cell_layer(std::uint32_t cell) const;
+  std::uint32_t cell_of(int layer, double x, double y, double& fx, double& fy) const;
 
   double range_m_ = 2.0;
   double cell_m_ = 1.0;
   double max_radius_ = 0;
   std::vector<LayerCells> layers_;
+  std::vector<std::vector<Crossing>> crossings_;  // per layer
   std::uint32_t cell_count_ = 0;
   std::vector<std::uint32_t> agent_cell_;
   std::vector<double> agent_fx_, agent_fy_;  // position in cell units from the layer's origin
   std::vector<std::uint32_t> start_;   // cell_count_ + 1
   std::vector<std::uint32_t> fill_;    // rebuild's scratch
+  // The copies across stair ends of the last rebuild: (agent, cell).
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> copies_;
+  std::vector<std::uint8_t> is_copy_;  // per entry of sorted_, when there are copies
+  std::vector<std::uint32_t> order_;
   CellOrder sorted_;
 };
 

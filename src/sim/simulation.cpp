@@ -374,7 +374,7 @@ class Engine {
   void stage_model() {
     const AgentSnapshot snap = snapshot();
     const ModelContext ctx{snap, grid_, space_, dt_};
-    const std::vector<std::uint32_t>& order = grid_.by_cell().index;
+    const std::vector<std::uint32_t>& order = grid_.order();
     parallel(order.size(), [&](std::size_t k) {
       const std::size_t i = order[k];
       AgentGoal g;
@@ -504,7 +504,7 @@ class Engine {
   // Puts the agents' slots in the neighbour grid's cell order, so that the agents the model
   // visits one after the other, and their neighbours, are near each other in memory.
   void reorder_by_cell() {
-    const std::vector<std::uint32_t>& order = grid_.by_cell().index;
+    const std::vector<std::uint32_t>& order = grid_.order();
     for_each_agent_array([&](auto& v) {
       std::remove_reference_t<decltype(v)> sorted(v.size());
       for (std::size_t k = 0; k < order.size(); ++k) sorted[k] = v[order[k]];

@@ -401,6 +401,47 @@ TEST(NeighbourGrid, FindsEveryAgentWithinTheRange) {
   }
 }
 
+// People at the foot of a stair and on its first steps are on different layers; they must still
+// see each other (else the queue at the stair's foot walks into the people on it), while those
+// farther from the stair's end than the range stay on their own layer only. order() lists every
+// agent once.
+TEST(NeighbourGrid, SeesAcrossTheEndOfAStair) {
+  json stair_props = {{"kind", "stair"}, {"id", "S1"}, {"from_level", 0}, {"to_level", 1},
+                      {"bottom", {{10, 0}, {10, 2}}}, {"top", {{14, 0}, {14, 2}}}, {"length_m", 5}};
+  json v = venue({area(rect(0, 0, 10, 2), 0), exit_line("E1", 0, 0, 0, 2, 0), area(rect(14, 0, 24, 2), 1),
+                  feature(stair_props, polygon(rect(10, 0, 14, 2)))});
+  const Scenario sc = parse_ok(scenario(v, json::array({{{"agents", {{1.0, 1.0}}}, {"level", 0}}})));
+  const Space space = Space::build(*sc.venue, {});
+  NeighbourGrid grid;
+  grid.configure(space, 1.5);
+  const int level0 = space.level_layer(0);
+  const int on_stair = space.stair_layer(0);
+  const int level1 = space.level_layer(1);
+  // 0: level 0 at the foot; 1: first step; 2: level 0, 4 m before the foot; 3: top of the
+  // stair; 4: level 1 just past the top; 5: level 1, 5 m past the top.
+  const std::vector<double> x{9.6, 10.4, 6.0, 13.7, 14.3, 19.0};
+  const std::vector<double> y(x.size(), 1.0);
+  const std::vector<std::int32_t> layer{level0, on_stair, level0, on_stair, level1, level1};
+  const std::vector<double> zero(x.size(), 0.0);
+  const std::vector<double> radius(x.size(), 0.2);
+  grid.rebuild(AgentSnapshot::of(x, y, zero, zero, radius, layer, zero, zero, zero));
+  auto near = [&](std::size_t i) {
+    std::vector<std::size_t> seen;
+    grid.for_each_near(i, [&](std::size_t j) { seen.push_back(j); });
+    std::sort(seen.begin(), seen.end());
+    return seen;
+  };
+  EXPECT_THAT(near(0), ::testing::ElementsAre(1));
+  EXPECT_THAT(near(1), ::testing::ElementsAre(0));
+  EXPECT_THAT(near(2), ::testing::IsEmpty());
+  EXPECT_THAT(near(3), ::testing::ElementsAre(4));
+  EXPECT_THAT(near(4), ::testing::ElementsAre(3));
+  EXPECT_THAT(near(5), ::testing::IsEmpty());
+  std::vector<std::uint32_t> order = grid.order();
+  std::sort(order.begin(), order.end());
+  EXPECT_THAT(order, ::testing::ElementsAre(0, 1, 2, 3, 4, 5));
+}
+
 }  // namespace
 }  // namespace vigil::sim
 
