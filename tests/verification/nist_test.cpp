@@ -35,15 +35,16 @@ TEST(NIST, Test2_8CounterflowDoesNotDeadlock) {
 
 TEST(NIST, Test5_2DoorFlowStaysBelowTheHydraulicLimit) { expect_pass(nist5_2()); }
 
-// Known deviations (issue 4; docs/simulation.md, "Time step"): with the time step halved, RiMEA 13
-// with its stair moves by +7.6 % (the queue at the stair's foot), NIST 2.8 by -4.5 % and RiMEA 6
-// by -3.9 % (both few people and wide seed scatter). The report marks the criterion failed; this
-// test holds every other case to it and those three to 10 %, so that they cannot get worse unseen.
+// Known deviation (issue 4; docs/simulation.md, "Time step"): with the time step halved, the
+// counterflow of NIST 2.8 slows by +3.8 % over 40 seeds (standard error 1.8 %): the crowds
+// pressing into the corridor's mouths let the people coming out pass more slowly at smaller
+// steps. The report marks the criterion failed; this test holds every other case to it and that
+// one to 10 %, so that it cannot get worse unseen.
 TEST(Engine, HalvingTheTimeStepChangesEvacuationTimesByLessThan3Percent) {
   std::map<std::string, double> change;
   const Outcome o = time_step_stability(change);
   std::printf("%s: %s\n", o.id.c_str(), o.measured.c_str());
-  const std::set<std::string> known{"RiMEA 13 (stair)", "NIST 2.8 (cfsm)", "RiMEA 6"};
+  const std::set<std::string> known{"NIST 2.8 (cfsm)"};
   for (const std::string& k : known) EXPECT_TRUE(change.count(k)) << "no case named " << k << " in " << o.setup;
   for (const auto& [name, c] : change)
     EXPECT_LT(std::abs(c), known.count(name) ? 0.10 : 0.03) << name << ": " << 100 * c << " %\n" << o.measured;
