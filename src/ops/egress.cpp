@@ -5,7 +5,6 @@
 #include <cmath>
 #include <limits>
 #include <nlohmann/json.hpp>
-#include <numbers>
 
 namespace vigil::ops {
 
@@ -99,15 +98,7 @@ double weidmann_max_flow_p_m_s(double free_speed_m_s) {
 namespace {
 
 double robust_distance(const NavField& f, int layer, Vec2 p, double cell_m) {
-  const double d = f.distance(layer, p);
-  if (d != NavField::kUnreachable) return d;
-  double best = kInf;
-  for (int k = 0; k < 8; ++k) {
-    const double a = k * (std::numbers::pi / 4);
-    const double dq = f.distance(layer, p + Vec2{std::cos(a), std::sin(a)} * cell_m);
-    if (dq != NavField::kUnreachable) best = std::min(best, dq + cell_m);
-  }
-  return best;
+  return f.distance_or_around(layer, p, cell_m, f.distance(layer, p));
 }
 
 // Follows field f down from p (on `layer`) to its exit and lists the doors and stairs passed.
@@ -165,19 +156,8 @@ std::vector<int> trace_route(const EgressModel::Data& m, const NavField& f, int 
     }
     if (switched) continue;
     Vec2 dir = f.direction(layer, p);
-    if (dir == Vec2{}) {
-      double best = d;
-      for (int k = 0; k < 16; ++k) {
-        const double a = k * (std::numbers::pi / 8);
-        const Vec2 c{std::cos(a), std::sin(a)};
-        const double dq = f.distance(layer, p + c * step);
-        if (dq < best) {
-          best = dq;
-          dir = c;
-        }
-      }
-      if (dir == Vec2{}) break;  // a local minimum: give up (the legs found so far stand)
-    }
+    if (dir == Vec2{}) dir = f.lowest_around(layer, p, step, d);
+    if (dir == Vec2{}) break;  // a local minimum: give up (the legs found so far stand)
     const Vec2 q = p + dir * step;
     if (nl.kind == venue::NavLayer::Kind::level) {
       for (std::size_t k = 0; k < v.doors.size(); ++k)

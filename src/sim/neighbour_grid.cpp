@@ -36,7 +36,7 @@ void NeighbourGrid::configure(const Space& space, double range_m) {
   cell_count_ = first;
 }
 
-std::uint32_t NeighbourGrid::cell_of(int layer, double x, double y, double& fx, double& fy) const {
+inline std::uint32_t NeighbourGrid::cell_of(int layer, double x, double y, double& fx, double& fy) const {
   const LayerCells& l = layers_[static_cast<std::size_t>(layer)];
   fx = (x - l.origin.x) / cell_m_;
   fy = (y - l.origin.y) / cell_m_;

@@ -4,24 +4,11 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <numbers>
 
 namespace vigil::sim {
 
 using geom::Vec2;
 using venue::NavField;
-
-double robust_distance(const NavField& f, int layer, Vec2 p, double d_field) {
-  if (d_field != NavField::kUnreachable) return d_field;
-  double best = std::numeric_limits<double>::infinity();
-  for (int k = 0; k < 8; ++k) {
-    const double a = k * (std::numbers::pi / 4);
-    const Vec2 q = p + Vec2{std::cos(a), std::sin(a)} * kNavCell;
-    const double dq = f.distance(layer, q);
-    if (dq != NavField::kUnreachable) best = std::min(best, dq + kNavCell);
-  }
-  return best;
-}
 
 Vec2 field_direction(const RouteSpace& rs, const NavField& f, int sl, Vec2 p, double r, double d_field,
                      double d_here) {
@@ -61,20 +48,8 @@ Vec2 field_direction(const RouteSpace& rs, const NavField& f, int sl, Vec2 p, do
     if (d != Vec2{}) return d;
   }
   const int nl = rs.nav_layer[static_cast<std::size_t>(sl)];
-  Vec2 d = f.direction(nl, p, d_field);
-  if (d != Vec2{}) return d;
-  // Fallback: towards the lowest sample around p.
-  double best = d_here;
-  for (int k = 0; k < 16; ++k) {
-    const double a = k * (std::numbers::pi / 8);
-    const Vec2 dir{std::cos(a), std::sin(a)};
-    const double dq = f.distance(nl, p + dir * kNavCell);
-    if (dq < best) {
-      best = dq;
-      d = dir;
-    }
-  }
-  return d;
+  const Vec2 d = f.direction(nl, p, d_field);
+  return d != Vec2{} ? d : f.lowest_around(nl, p, kNavCell, d_here);
 }
 
 bool route_reusable(const Space& space, int sl, Vec2 p) {

@@ -31,7 +31,9 @@ struct RouteSpace {
 // The field distance at p (d_field = f.distance(layer, p)), or, when p's own cell is not
 // walkable (within a cell of a wall), the best of the cells around p. Infinity when no target
 // is reachable from there.
-double robust_distance(const venue::NavField& f, int layer, geom::Vec2 p, double d_field);
+inline double robust_distance(const venue::NavField& f, int layer, geom::Vec2 p, double d_field) {
+  return f.distance_or_around(layer, p, kNavCell, d_field);
+}
 inline double robust_distance(const venue::NavField& f, int layer, geom::Vec2 p) {
   return robust_distance(f, layer, p, f.distance(layer, p));
 }

@@ -664,6 +664,32 @@ double NavField::distance(int layer, Vec2 p) const {
   return weight > 0 ? sum / weight : d_own;
 }
 
+double NavField::distance_or_around(int layer, Vec2 p, double step, double d_here) const {
+  if (d_here != kUnreachable) return d_here;
+  double best = kUnreachable;
+  for (int k = 0; k < 8; ++k) {
+    const double a = k * (std::numbers::pi / 4);
+    const double dq = distance(layer, p + Vec2{std::cos(a), std::sin(a)} * step);
+    if (dq != kUnreachable) best = std::min(best, dq + step);
+  }
+  return best;
+}
+
+Vec2 NavField::lowest_around(int layer, Vec2 p, double step, double below) const {
+  Vec2 best_dir;
+  double best = below;
+  for (int k = 0; k < 16; ++k) {
+    const double a = k * (std::numbers::pi / 8);
+    const Vec2 dir{std::cos(a), std::sin(a)};
+    const double dq = distance(layer, p + dir * step);
+    if (dq < best) {
+      best = dq;
+      best_dir = dir;
+    }
+  }
+  return best_dir;
+}
+
 Vec2 NavField::direction(int layer, Vec2 p, double d0) const {
   if (d0 == kUnreachable) return {};
   const NavLayer& l = layers_[static_cast<std::size_t>(layer)];

@@ -75,6 +75,13 @@ class NavField {
   Vec2 direction(int layer, Vec2 p) const { return direction(layer, p, distance(layer, p)); }
   // The same for a caller that has d0 = distance(layer, p) already.
   Vec2 direction(int layer, Vec2 p, double d0) const;
+  // d_here = distance(layer, p), or, when p itself is unreachable (its cell blocked: within a
+  // cell of a wall), the least of distance + step over the 8 points `step` around p;
+  // kUnreachable when none of them reaches a target either.
+  double distance_or_around(int layer, Vec2 p, double step, double d_here) const;
+  // Of the 16 unit vectors around p, the one towards the lowest distance at `step` from p that
+  // is below `below`, or (0,0) when none is: for where direction() finds no slope.
+  Vec2 lowest_around(int layer, Vec2 p, double step, double below) const;
   // Is p on walkable (not blocked) space of the layer?
   bool walkable(int layer, Vec2 p) const;
 
