@@ -38,13 +38,17 @@ const char* level_name(server::LogLevel l) {
 }
 }  // namespace
 
-std::function<void(server::LogLevel, std::string_view)> make_logger(const std::string& level,
-                                                                    const std::string& format) {
-  server::LogLevel min = server::LogLevel::info;
+// `debug`, `info`, `warn` or `error`; anything else is info.
+server::LogLevel parse_level(const std::string& level) {
   for (auto l : {server::LogLevel::debug, server::LogLevel::info, server::LogLevel::warn,
                  server::LogLevel::error}) {
-    if (level == level_name(l)) min = l;
+    if (level == level_name(l)) return l;
   }
+  return server::LogLevel::info;
+}
+
+std::function<void(server::LogLevel, std::string_view)> make_logger(server::LogLevel min,
+                                                                    const std::string& format) {
   const bool json_lines = format == "json";
   auto mu = std::make_shared<std::mutex>();
   return [min, json_lines, mu](server::LogLevel l, std::string_view msg) {
@@ -96,7 +100,8 @@ Result<std::unique_ptr<ServerApp>> ServerApp::start(const ServeConfig& config,
                                                     const ops::Clock* clock) {
   auto impl = std::make_unique<Impl>();
   impl->config = config;
-  impl->log = make_logger(config.log_level, config.log_format);
+  const server::LogLevel log_level = parse_level(config.log_level);
+  impl->log = make_logger(log_level, config.log_format);
   if (!clock) {
     impl->system_clock = std::make_unique<ops::SystemClock>();
     clock = impl->system_clock.get();
@@ -169,10 +174,13 @@ Result<std::unique_ptr<ServerApp>> ServerApp::start(const ServeConfig& config,
   ho.tls_key_file = config.tls_key;
   ho.metrics = impl->metrics;
   ho.log = impl->log;
-  ho.access_log = [log = impl->log](const server::AccessLogEntry& e) {
-    log(server::LogLevel::debug, fmt::format("{} {} {} {} {:.1f} ms", e.remote, e.method, e.path,
-                                             e.status, e.latency_s * 1000.0));
-  };
+  // Access lines are debug lines: below that level no hook, so no line formatted per request.
+  if (log_level == server::LogLevel::debug) {
+    ho.access_log = [log = impl->log](const server::AccessLogEntry& e) {
+      log(server::LogLevel::debug, fmt::format("{} {} {} {} {:.1f} ms", e.remote, e.method,
+                                               e.path, e.status, e.latency_s * 1000.0));
+    };
+  }
   if (!config.metrics_listen.empty()) {
     auto m = parse_listen(config.metrics_listen);
     if (!m) return unexpected(m.error());

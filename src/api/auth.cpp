@@ -80,15 +80,60 @@ const char* to_string(AuthFailure f) {
   return "?";
 }
 
-Expected<Principal, AuthFailure> authenticate(store::Store& store, std::string_view token) {
-  if (token.empty()) return unexpected(AuthFailure::missing);
-  auto found = store.find_token_by_hash(store::sha256_hex(token));
+namespace {
+
+Expected<Principal, AuthFailure> find_by_hash(store::Store& store, const std::string& hash) {
+  auto found = store.find_token_by_hash(hash);
   if (!found || !*found) return unexpected(AuthFailure::unknown);
   const store::TokenRecord& rec = **found;
   if (rec.revoked_at_ms) return unexpected(AuthFailure::revoked);
   auto role = parse_role(rec.role);
   if (!role) return unexpected(AuthFailure::unknown);
   return Principal{rec.id, rec.name, *role, rec.venue};
+}
+
+}  // namespace
+
+Expected<Principal, AuthFailure> authenticate(store::Store& store, std::string_view token) {
+  if (token.empty()) return unexpected(AuthFailure::missing);
+  return find_by_hash(store, store::sha256_hex(token));
+}
+
+Expected<Principal, AuthFailure> AuthCache::authenticate(store::Store& store,
+                                                         std::string_view token) {
+  if (token.empty()) return unexpected(AuthFailure::missing);
+  std::string hash = store::sha256_hex(token);
+  // Read before the lookup below, which therefore sees this generation or a later one.
+  const auto generation = store.tokens_generation();
+  if (!generation) return find_by_hash(store, hash);  // the store is failing: no cache
+  {
+    std::lock_guard lock(mu_);
+    if (generation_ != *generation) {
+      // Tokens changed since the entries were looked up. (Or a concurrent call read the
+      // generation just before it moved and comes after ours: it drops newer entries and tags
+      // the cache with its older value, which costs lookups, never a stale answer.)
+      entries_.clear();
+      generation_ = *generation;
+    } else if (auto it = entries_.find(hash); it != entries_.end()) {
+      return it->second;
+    }
+  }
+  auto found = find_by_hash(store, hash);
+  if (found) {
+    std::lock_guard lock(mu_);
+    // Only under the generation read before the lookup: when the cache's moved meanwhile, the
+    // entry may predate it (the token revoked just after our lookup).
+    if (generation_ == *generation) {
+      if (entries_.size() >= max_entries_) entries_.clear();
+      entries_.emplace(std::move(hash), *found);
+    }
+  }
+  return found;
+}
+
+std::size_t AuthCache::size() const {
+  std::lock_guard lock(mu_);
+  return entries_.size();
 }
 
 }  // namespace vigil::api

@@ -11,9 +11,13 @@
 // An operator or viewer token without a venue covers every venue.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "base/error.hpp"
 #include "store/store.hpp"
@@ -69,5 +73,31 @@ const char* to_string(AuthFailure f);
 
 // The principal of a bearer token, looked up by hash (never by the secret itself).
 Expected<Principal, AuthFailure> authenticate(store::Store& store, std::string_view token);
+
+// authenticate() with the principals of recently used tokens remembered, so that a request with
+// a known token costs a SHA-256 and one read of store.tokens_generation() instead of a token
+// lookup. Revocation stays immediate: every call reads the generation first and, when it moved
+// (a token created, changed or revoked, by this process or by `vigil token revoke` in another),
+// drops every entry before answering. Only valid tokens are kept, by hash (never the secret),
+// at most `max_entries` (a full cache is emptied); unknown and revoked tokens are looked up on
+// every request. Thread-safe.
+class AuthCache {
+ public:
+  explicit AuthCache(std::size_t max_entries = 4096) : max_entries_(max_entries) {}
+  AuthCache(const AuthCache&) = delete;
+  AuthCache& operator=(const AuthCache&) = delete;
+
+  // The same answers as authenticate(store, token), for a token changed by anyone.
+  Expected<Principal, AuthFailure> authenticate(store::Store& store, std::string_view token);
+  std::size_t size() const;
+
+ private:
+  const std::size_t max_entries_;
+  mutable std::mutex mu_;
+  // An entry is stored under the generation read before it was looked up, so it is never older
+  // than `generation_`; a request uses the entries only when it read the same generation.
+  std::optional<std::int64_t> generation_;              // GUARDED_BY(mu_)
+  std::unordered_map<std::string, Principal> entries_;  // GUARDED_BY(mu_): by sha256_hex(token)
+};
 
 }  // namespace vigil::api

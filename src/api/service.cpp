@@ -594,7 +594,7 @@ Answer Service::list_audit(std::optional<std::string_view> from, std::optional<s
 }
 
 Expected<Principal, AuthFailure> Service::authenticate(std::string_view token) {
-  return api::authenticate(store_, token);
+  return auth_cache_.authenticate(store_, token);
 }
 
 // ---- venues ---------------------------------------------------------------------------------

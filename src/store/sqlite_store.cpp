@@ -469,6 +469,15 @@ class SqliteStore final : public Store {
     });
   }
 
+  // One row that triggers on `tokens` keep (schema version 4), read like any row: it sees the
+  // commits of every connection, other processes' included. Not `PRAGMA data_version`: that
+  // moves on every commit (each batch of telemetry would empty the caches) and is per
+  // connection (the readers are a pool); this moves only when a token changed.
+  Result<std::int64_t> tokens_generation() override {
+    static const std::string sql = "SELECT generation FROM tokens_generation WHERE id = 1";
+    return read([](Db& db) { return db.scalar(sql); });
+  }
+
   // -- venues
 
   Result<void> put_venue(const VenueRecord& v) override {

@@ -223,6 +223,11 @@ class Store {
   virtual Result<std::optional<TokenRecord>> find_token_by_hash(std::string_view hash) = 0;
   virtual Result<std::vector<TokenRecord>> list_tokens() = 0;
   virtual Result<bool> revoke_token(std::string_view id, TimeMs at_ms) = 0;
+  // A number that changes whenever the tokens may have changed (a token added, replaced,
+  // revoked or deleted), whoever changed them: this store, or another process on the same data
+  // (`vigil token revoke --data DIR` beside a running server). The same value twice: the tokens
+  // did not change in between. For caches of what tokens grant; cheap enough for every request.
+  virtual Result<std::int64_t> tokens_generation() = 0;
 
   // Venues (insert or replace by id), ordered by id.
   virtual Result<void> put_venue(const VenueRecord& venue) = 0;

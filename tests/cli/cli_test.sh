@@ -119,6 +119,21 @@ check replay-bad-line 1 "$vigil" replay --url "$url" --token "$sensor" --venue r
 expect_grep replay-bad-where "$tmp/err" 'bad.ndjson:1: reading.seq'
 check replay-wrong-token 1 "$vigil" replay --url "$url" --token vgl_wrong --venue riverside-hall "$tmp/rec.ndjson" --speed 0
 expect_grep replay-401 "$tmp/err" 'HTTP 401'
+# Tokens made and revoked offline while the server runs take effect on the next request (the
+# server caches principals, and every change of a token, by any process, empties that cache).
+expect_status() {  # expect_status NAME WANT TOKEN
+  local got
+  got="$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $3" "${url}api/v1/venues")"
+  if [ "$got" = "$2" ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL $1: HTTP $got, expected $2"; fi
+}
+check token-create-while-serving 0 "$vigil" token create --data "$data" --role viewer --name late
+viewer="$(tail -n 1 "$tmp/out")"
+viewer_id="$(sed -n 's/^created token \([0-9a-f]*\) .*/\1/p' "$tmp/err")"
+expect_status viewer-works-at-once 200 "$viewer"
+expect_status viewer-works-again 200 "$viewer"
+check token-revoke-while-serving 0 "$vigil" token revoke --data "$data" "$viewer_id"
+expect_status viewer-refused-at-once 401 "$viewer"
+expect_status admin-still-works 200 "$admin"
 kill -TERM "$serve_pid"
 wait "$serve_pid"
 serve_status=$?

@@ -64,7 +64,7 @@ class ApiTest : public ::testing::Test {
     ServeConfig config;
     config.data_dir = dir_;
     config.listen = "127.0.0.1:0";
-    config.log_level = "error";
+    config.log_level = log_level_;
     config.web_root = dir_;       // no dashboard needed here
     config.agent_egress = false;  // no background simulations in these tests
     auto app = ServerApp::start(config);
@@ -141,6 +141,7 @@ class ApiTest : public ::testing::Test {
   }
 
   std::filesystem::path dir_;
+  std::string log_level_ = "error";  // of the next start_server() / restart()
   std::unique_ptr<ServerApp> app_;
   std::map<std::string, std::string> tokens_;
 };

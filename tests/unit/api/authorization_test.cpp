@@ -159,6 +159,64 @@ TEST_F(AuthorizationTest, RevokedTokenIsRefused) {
   EXPECT_NE(r.body.find("revoked"), std::string::npos);
 }
 
+// `vigil token revoke --data DIR ID` beside the running server: another Store on the same
+// directory (another connection, as the command opens) revokes a token the server has just used,
+// so its principal is in the server's cache. The very next request with it is refused, and the
+// refusal is logged and counted like any other.
+TEST_F(AuthorizationTest, TokenRevokedByAnotherProcessIsRefusedOnItsNextRequest) {
+  log_level_ = "warn";  // the denial lines
+  restart();
+  const std::string state = "/api/v1/venues/riverside-hall/state";
+  ASSERT_EQ(call("viewer", "GET", state).status, 200);
+  ASSERT_EQ(call("viewer", "GET", state).status, 200);
+  {
+    auto other = store::open_sqlite_store(dir_);
+    ASSERT_TRUE(other) << other.error().to_string();
+    auto tokens = (*other)->list_tokens();
+    ASSERT_TRUE(tokens);
+    for (const auto& t : *tokens) {
+      if (t.name == "viewer") {
+        ASSERT_TRUE((*other)->revoke_token(t.id, store::now_ms()));
+      }
+    }
+  }
+  ::testing::internal::CaptureStderr();
+  const auto r = call("viewer", "GET", state);
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(r.status, 401);
+  EXPECT_NE(r.body.find("revoked"), std::string::npos) << r.body;
+  EXPECT_NE(log.find("denied 401 GET " + state), std::string::npos) << log;
+  EXPECT_NE(log.find("revoked token"), std::string::npos) << log;
+  // Every later request too; the other tokens still work.
+  EXPECT_EQ(call("viewer", "GET", state).status, 401);
+  EXPECT_EQ(call("operator", "GET", state).status, 200);
+  Connection c(app_->port());
+  auto metrics = c.request("GET", "/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("vigil_http_denied_total{status=\"401\"} 2"), std::string::npos)
+      << metrics->body;
+}
+
+// `vigil token create` beside the running server: the token works on its first request. A token
+// replaced by another process (same id, now scoped to the school) answers with its new scope.
+TEST_F(AuthorizationTest, TokensCreatedOrChangedByAnotherProcessTakeEffectAtOnce) {
+  const std::string hall_state = "/api/v1/venues/riverside-hall/state";
+  auto other = store::open_sqlite_store(dir_);
+  ASSERT_TRUE(other) << other.error().to_string();
+  auto made = make_token(Role::viewer, std::string(kHall), "late viewer", store::now_ms());
+  ASSERT_TRUE(made);
+  ASSERT_TRUE((*other)->put_token(made->record));
+  tokens_["late"] = made->secret;
+  EXPECT_EQ(call("late", "GET", hall_state).status, 200);
+  EXPECT_EQ(call("late", "GET", hall_state).status, 200);
+
+  store::TokenRecord moved = made->record;
+  moved.venue = kSchool;
+  ASSERT_TRUE((*other)->put_token(moved));
+  EXPECT_EQ(call("late", "GET", hall_state).status, 403);
+  EXPECT_EQ(call("late", "GET", "/api/v1/venues/school-43/state").status, 200);
+}
+
 TEST_F(AuthorizationTest, DeniedRequestsAreCounted) {
   call("viewer", "PUT", "/api/v1/venues/riverside-hall/posture", R"({"posture":"high"})");
   Connection c(app_->port());

@@ -59,6 +59,47 @@ TEST_F(Records, TokensAreFoundByHashListedAndRevoked) {
   EXPECT_EQ((*all)[1].venue, std::nullopt);
 }
 
+// What the server's token cache relies on (api::AuthCache): every change of a token moves the
+// generation, whoever makes it, and nothing else does.
+TEST_F(Records, TokensGenerationMovesWithEveryTokenChangeFromAnyConnection) {
+  auto generation = [&](Store& s) {
+    auto g = s.tokens_generation();
+    EXPECT_TRUE(g) << g.error().to_string();
+    return g ? *g : std::int64_t{-1};
+  };
+  const std::int64_t g0 = generation(*store_);
+  TokenRecord t{"tok1", sha256_hex("a"), "viewer", {}, "v", 1000, {}};
+  ASSERT_TRUE(store_->put_token(t));
+  const std::int64_t g1 = generation(*store_);
+  EXPECT_NE(g1, g0);
+
+  // Other writes leave it alone (telemetry must not empty the server's cache).
+  put_venue("hall");
+  ASSERT_TRUE(store_->kv_put("k", "v"));
+  ASSERT_TRUE(store_->append_readings_sync("hall", {testing::count_reading("s1", 1)}));
+  EXPECT_EQ(generation(*store_), g1);
+
+  // A second store on the same directory, as `vigil token create|revoke` opens beside a running
+  // server: its changes move the generation this store reads.
+  {
+    auto other = open_or_die(tmp_.data());
+    ASSERT_TRUE(other->revoke_token("tok1", 2000));
+    EXPECT_NE(generation(*other), g1);
+  }
+  const std::int64_t g2 = generation(*store_);
+  EXPECT_NE(g2, g1);
+  {
+    auto other = open_or_die(tmp_.data());
+    t.role = "admin";  // replaced in place, same id
+    ASSERT_TRUE(other->put_token(t));
+  }
+  const std::int64_t g3 = generation(*store_);
+  EXPECT_NE(g3, g2);
+  // Revoking an unknown id changes no token.
+  ASSERT_TRUE(store_->revoke_token("no-such-id", 3000));
+  EXPECT_EQ(generation(*store_), g3);
+}
+
 TEST_F(Records, TwoTokensCannotShareAHash) {
   ASSERT_TRUE(store_->put_token({"a", sha256_hex("x"), "viewer", {}, "", 1, {}}));
   auto r = store_->put_token({"b", sha256_hex("x"), "viewer", {}, "", 1, {}});
