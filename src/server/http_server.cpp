@@ -311,11 +311,10 @@ class Session final : public SessionBase {
 
   // On the strand: events arrived, the stream closed or overflowed.
   void on_stream_wake() {
-    if (sse_ && EventStreamAccess::overflowed(*sse_)) {
+    // The writer is either in a write or waiting on the keepalive timer: wake it from both.
+    if (sse_ && EventStreamAccess::overflowed(*sse_))
       close_socket();  // the client may be stuck in a write: cut it off now
-    } else {
-      sse_timer_.cancel();
-    }
+    sse_timer_.cancel();
   }
 
   asio::awaitable<void> serve() {
