@@ -259,26 +259,9 @@ Router::Match Router::match(std::string_view method, std::string_view raw_path) 
     m.decoded_path.append(segment);
   }
 
-  // Whether a route matches, without allocating: every request tries every route and most do
-  // not match (a rank vector allocated for each was about a third of a match's time).
-  const auto matches = [&](const Route& r) {
-    std::size_t i = 0;
-    for (const auto& seg : r.segments) {
-      if (seg.kind == Segment::Kind::rest) return true;
-      if (i >= segments.size()) return false;
-      if (seg.kind == Segment::Kind::literal ? segments[i] != seg.text : segments[i].empty()) {
-        return false;
-      }
-      ++i;
-    }
-    return i == segments.size();
-  };
-  // Rank of a matching route: one entry per pattern segment (0 literal, 1 param, 2 rest); lower
-  // compares better, lexicographically.
-  const auto try_route = [&](const Route& r, PathParams* params) -> std::optional<std::vector<int>> {
-    if (!matches(r)) return std::nullopt;
-    std::vector<int> rank;
-    rank.reserve(r.segments.size());
+  // Does route r match the path? Fills `params` when given. Allocates only for the parameters:
+  // every request tries every route, and most do not match.
+  const auto try_route = [&](const Route& r, PathParams* params) {
     std::size_t i = 0;
     for (const auto& seg : r.segments) {
       if (seg.kind == Segment::Kind::rest) {
@@ -290,39 +273,32 @@ Router::Match Router::match(std::string_view method, std::string_view raw_path) 
           }
           (*params)[seg.text] = std::move(rest);
         }
-        rank.push_back(2);
-        return rank;
+        return true;
       }
-      if (i >= segments.size()) return std::nullopt;
-      if (seg.kind == Segment::Kind::literal) {
-        if (segments[i] != seg.text) return std::nullopt;
-        rank.push_back(0);
-      } else {
-        if (segments[i].empty()) return std::nullopt;
-        if (params) (*params)[seg.text] = segments[i];
-        rank.push_back(1);
-      }
+      if (i >= segments.size()) return false;
+      if (seg.kind == Segment::Kind::literal ? segments[i] != seg.text : segments[i].empty()) return false;
+      if (params && seg.kind == Segment::Kind::param) (*params)[seg.text] = segments[i];
       ++i;
     }
-    if (i != segments.size()) return std::nullopt;
-    return rank;
+    return i == segments.size();
+  };
+  // Of two matching routes the more specific wins: their segment kinds compared in order,
+  // literal before parameter before rest (the rest parameter is always last).
+  const auto more_specific = [](const Route& a, const Route& b) {
+    return std::lexicographical_compare(a.segments.begin(), a.segments.end(), b.segments.begin(), b.segments.end(),
+                                        [](const Segment& x, const Segment& y) { return x.kind < y.kind; });
   };
 
   std::set<std::string> allowed;
   const Route* best = nullptr;
-  std::vector<int> best_rank;
   const Route* best_get = nullptr;  // for HEAD without a HEAD route
-  std::vector<int> best_get_rank;
   for (const auto& r : routes_) {
-    auto rank = try_route(r, nullptr);
-    if (!rank) continue;
+    if (!try_route(r, nullptr)) continue;
     allowed.insert(r.method);
-    if (r.method == method && (!best || *rank < best_rank)) {
+    if (r.method == method && (!best || more_specific(r, *best))) {
       best = &r;
-      best_rank = std::move(*rank);
-    } else if (method == "HEAD" && r.method == "GET" && (!best_get || *rank < best_get_rank)) {
+    } else if (method == "HEAD" && r.method == "GET" && (!best_get || more_specific(r, *best_get))) {
       best_get = &r;
-      best_get_rank = std::move(*rank);
     }
   }
   if (!best) best = best_get;
@@ -345,13 +321,8 @@ Router::Match Router::match(std::string_view method, std::string_view raw_path) 
   }
   // The route of the best match among all methods, for metrics.
   const Route* any = nullptr;
-  std::vector<int> any_rank;
   for (const auto& r : routes_) {
-    auto rank = try_route(r, nullptr);
-    if (rank && (!any || *rank < any_rank)) {
-      any = &r;
-      any_rank = std::move(*rank);
-    }
+    if (try_route(r, nullptr) && (!any || more_specific(r, *any))) any = &r;
   }
   if (any) m.route = any->pattern;
   return m;

@@ -160,7 +160,7 @@ class Router {
 
  private:
   struct Segment {
-    enum class Kind { literal, param, rest };
+    enum class Kind { literal, param, rest };  // in order of precedence (Router::match)
     Kind kind;
     std::string text;  // the literal, or the parameter's name
   };
