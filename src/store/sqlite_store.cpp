@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -41,7 +42,38 @@ using sqlite::Query;
 
 constexpr char kDbFileName[] = "vigil.db";
 constexpr char kKeyFileName[] = "audit-ed25519.pem";
+constexpr char kTokensHintFileName[] = "tokens.changes";
 constexpr std::size_t kMaxIdleReaders = 8;
+
+// A 64-bit counter in a file that every process opening the data directory maps, shared: one
+// process bumps it after committing a change to the tokens, the others see the new value at
+// their next atomic load (the page cache is the same memory for all of them).
+class SharedCounter {
+ public:
+  // nullptr when the file cannot be made or mapped (then the caller does without it).
+  static std::unique_ptr<SharedCounter> open(const std::filesystem::path& file) {
+    const int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return nullptr;
+    struct stat st {};
+    // Growing a new file to 8 bytes writes zeros; on a file of 8 bytes already it does nothing,
+    // so two processes creating it at once cannot wipe a count.
+    const bool sized = ::fstat(fd, &st) == 0 && (st.st_size >= 8 || ::ftruncate(fd, 8) == 0);
+    void* mem = sized ? ::mmap(nullptr, 8, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) : MAP_FAILED;
+    ::close(fd);  // the mapping stays
+    if (mem == MAP_FAILED) return nullptr;
+    return std::unique_ptr<SharedCounter>(new SharedCounter(static_cast<std::uint64_t*>(mem)));
+  }
+  SharedCounter(const SharedCounter&) = delete;
+  SharedCounter& operator=(const SharedCounter&) = delete;
+  ~SharedCounter() { ::munmap(word_, 8); }
+
+  std::uint64_t load() const { return std::atomic_ref<std::uint64_t>(*word_).load(std::memory_order_acquire); }
+  void bump() { std::atomic_ref<std::uint64_t>(*word_).fetch_add(1, std::memory_order_acq_rel); }
+
+ private:
+  explicit SharedCounter(std::uint64_t* word) : word_(word) {}
+  std::uint64_t* word_;  // page-aligned, so atomic_ref's alignment holds
+};
 
 Error with_context(std::string_view what, const Error& e) {
   return Error{e.where, std::string(what) + ": " + e.message};
@@ -394,11 +426,12 @@ Result<void> append_line_durably(const std::filesystem::path& path, const std::s
 class SqliteStore final : public Store {
  public:
   SqliteStore(std::filesystem::path db_file, StoreOptions options, SigningKey key,
-              std::unique_ptr<Db> writer_db)
+              std::unique_ptr<Db> writer_db, std::unique_ptr<SharedCounter> tokens_hint)
       : db_file_(std::move(db_file)),
         options_(std::move(options)),
         key_(std::move(key)),
-        writer_db_(std::move(writer_db)) {
+        writer_db_(std::move(writer_db)),
+        tokens_hint_(std::move(tokens_hint)) {
     writer_ = std::thread([this] { writer_loop(); });
     writer_id_ = writer_.get_id();
   }
@@ -422,7 +455,7 @@ class SqliteStore final : public Store {
   // -- tokens
 
   Result<void> put_token(const TokenRecord& t) override {
-    return write<void>([t](WriteCtx& ctx) -> Result<void> {
+    auto done = write<void>([t](WriteCtx& ctx) -> Result<void> {
       auto r = run_sql(ctx.db,
                        "INSERT INTO tokens (id, hash, role, venue, name, created_at_ms,"
                        " revoked_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
@@ -440,6 +473,8 @@ class SqliteStore final : public Store {
       if (!r) return unexpected(with_context("token " + t.id, r.error()));
       return {};
     });
+    if (done) tokens_changed();
+    return done;
   }
 
   Result<std::optional<TokenRecord>> find_token_by_hash(std::string_view hash) override {
@@ -459,7 +494,7 @@ class SqliteStore final : public Store {
   }
 
   Result<bool> revoke_token(std::string_view id, TimeMs at_ms) override {
-    return write<bool>([id = std::string(id), at_ms](WriteCtx& ctx) -> Result<bool> {
+    auto done = write<bool>([id = std::string(id), at_ms](WriteCtx& ctx) -> Result<bool> {
       auto q =
           ctx.db.query("UPDATE tokens SET revoked_at_ms = coalesce(revoked_at_ms, ?) WHERE id = ?");
       if (!q) return unexpected(q.error());
@@ -467,15 +502,36 @@ class SqliteStore final : public Store {
       if (auto r = q->run(); !r) return unexpected(r.error());
       return q->changes() > 0;
     });
+    if (done && *done) tokens_changed();
+    return done;
   }
 
-  // One row that triggers on `tokens` keep (schema version 4), read like any row: it sees the
-  // commits of every connection, other processes' included. Not `PRAGMA data_version`: that
-  // moves on every commit (each batch of telemetry would empty the caches) and is per
-  // connection (the readers are a pool); this moves only when a token changed.
+  // The truth is one row that triggers on `tokens` keep (schema version 4), read like any row:
+  // it sees the commits of every connection, other processes' included. (Not `PRAGMA
+  // data_version`: that moves on every commit, so each batch of telemetry would empty the
+  // caches, and is per connection.) Reading it takes a WAL read lock, most of what a cached
+  // token check costs, so the value read is kept while the shared hint (tokens.changes, bumped
+  // by every store after its token commits) stays put, for at most tokens_recheck_ms: a change
+  // made through a store is seen by the next call in any process; one made behind the stores'
+  // back (the sqlite3 shell) within tokens_recheck_ms.
   Result<std::int64_t> tokens_generation() override {
     static const std::string sql = "SELECT generation FROM tokens_generation WHERE id = 1";
-    return read([](Db& db) { return db.scalar(sql); });
+    if (!tokens_hint_ || options_.tokens_recheck_ms <= 0) return read([](Db& db) { return db.scalar(sql); });
+    // The hint is read before the row: a store bumps it after committing, so a row read after
+    // an unchanged hint is at least as new as the change that hint stands for.
+    const std::uint64_t hint = tokens_hint_->load();
+    const auto now = std::chrono::steady_clock::now();
+    {
+      std::lock_guard lock(generation_mu_);
+      if (generation_ && generation_->hint == hint &&
+          now - generation_->read_at < std::chrono::milliseconds(options_.tokens_recheck_ms))
+        return generation_->value;
+    }
+    auto value = read([](Db& db) { return db.scalar(sql); });
+    if (!value) return value;
+    std::lock_guard lock(generation_mu_);
+    generation_ = KnownGeneration{*value, hint, now};
+    return value;
   }
 
   // -- venues
@@ -1088,6 +1144,20 @@ class SqliteStore final : public Store {
 
   std::mutex readers_mu_;
   std::vector<std::unique_ptr<Db>> idle_readers_;  // GUARDED_BY(readers_mu_)
+
+  // Tells every process on this data directory that the tokens changed (null: the file could
+  // not be mapped; then every tokens_generation() reads the database).
+  void tokens_changed() {
+    if (tokens_hint_) tokens_hint_->bump();
+  }
+  std::unique_ptr<SharedCounter> tokens_hint_;
+  struct KnownGeneration {
+    std::int64_t value;
+    std::uint64_t hint;  // the hint read before the value
+    std::chrono::steady_clock::time_point read_at;
+  };
+  std::mutex generation_mu_;
+  std::optional<KnownGeneration> generation_;  // GUARDED_BY(generation_mu_)
 };
 
 }  // namespace
@@ -1137,7 +1207,8 @@ Result<std::unique_ptr<Store>> open_sqlite_store(const std::filesystem::path& di
   auto key = SigningKey::load_or_create(dir / kKeyFileName);
   if (!key) return unexpected(key.error());
 
-  return std::unique_ptr<Store>(new SqliteStore(db_file, options, std::move(*key), std::move(*db)));
+  return std::unique_ptr<Store>(new SqliteStore(db_file, options, std::move(*key), std::move(*db),
+                                                SharedCounter::open(dir / kTokensHintFileName)));
 }
 
 }  // namespace vigil::store

@@ -205,6 +205,10 @@ struct StoreOptions {
   // Called on the writer thread after each group transaction, e.g. to feed a commit latency
   // histogram. Must be quick, must not throw and must not call the store.
   std::function<void(const CommitInfo&)> on_commit;
+  // tokens_generation() reads the database again after this long even when no store signalled
+  // a change of the tokens (bounds how long a change made with the sqlite3 shell goes unseen);
+  // 0: read it on every call.
+  int tokens_recheck_ms = 1000;
 };
 
 // ---- the interface --------------------------------------------------------------------------

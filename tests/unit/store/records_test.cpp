@@ -3,6 +3,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sqlite3.h>
+
+#include <chrono>
+#include <thread>
+
 #include "store/crypto.hpp"
 #include "store_test_util.hpp"
 
@@ -98,6 +103,56 @@ TEST_F(Records, TokensGenerationMovesWithEveryTokenChangeFromAnyConnection) {
   // Revoking an unknown id changes no token.
   ASSERT_TRUE(store_->revoke_token("no-such-id", 3000));
   EXPECT_EQ(generation(*store_), g3);
+}
+
+// The generation is not read from the database on every call: a store keeps the value while
+// the shared hint (tokens.changes in the data directory, bumped by every store after it changed
+// a token) stays put, for at most tokens_recheck_ms. A change behind the stores' back, here
+// with the SQLite C API as the sqlite3 shell would make it, is therefore seen only after that.
+TEST_F(Records, TokensGenerationIsKeptUntilAStoreSignalsAChangeOrTheRecheckIsDue) {
+  store_.reset();
+  StoreOptions patient;
+  patient.tokens_recheck_ms = 600'000;
+  StoreOptions eager;
+  eager.tokens_recheck_ms = 50;
+  auto kept = open_or_die(tmp_.data(), patient);
+  auto rechecking = open_or_die(tmp_.data(), eager);
+  auto generation = [](Store& s) {
+    auto g = s.tokens_generation();
+    EXPECT_TRUE(g) << g.error().to_string();
+    return g ? *g : std::int64_t{-1};
+  };
+  ASSERT_TRUE(kept->put_token({"tok1", sha256_hex("a"), "viewer", {}, "v", 1000, {}}));
+  EXPECT_TRUE(std::filesystem::exists(tmp_.data() / "tokens.changes"));
+  const std::int64_t g0 = generation(*kept);
+  ASSERT_EQ(generation(*rechecking), g0);
+
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(tmp_.db().c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(sqlite3_busy_timeout(raw, 5000), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw, "UPDATE tokens SET revoked_at_ms = 5 WHERE id = 'tok1'", nullptr,
+                         nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(raw);
+
+  EXPECT_EQ(generation(*kept), g0);  // no store signalled it, no recheck due
+  std::int64_t seen = g0;
+  for (int i = 0; i < 500 && seen == g0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    seen = generation(*rechecking);
+  }
+  EXPECT_NE(seen, g0);  // read again once the recheck was due
+  EXPECT_EQ(generation(*kept), g0);
+
+  // A change through any store is signalled: the next call reads the database. A call that
+  // changes no token signals nothing.
+  ASSERT_TRUE(rechecking->revoke_token("no-such-id", 9000));
+  EXPECT_EQ(generation(*kept), g0);
+  ASSERT_TRUE(rechecking->put_token({"tok2", sha256_hex("b"), "viewer", {}, "w", 1000, {}}));
+  const std::int64_t g2 = generation(*kept);
+  EXPECT_NE(g2, seen);
+  EXPECT_NE(g2, g0);
+  EXPECT_EQ(generation(*rechecking), g2);
 }
 
 TEST_F(Records, TwoTokensCannotShareAHash) {
