@@ -35,19 +35,17 @@ TEST(NIST, Test2_8CounterflowDoesNotDeadlock) {
 
 TEST(NIST, Test5_2DoorFlowStaysBelowTheHydraulicLimit) { expect_pass(nist5_2()); }
 
-// Known deviation (issue 4; docs/simulation.md, "Time step"): with the time step halved, the
-// counterflow of NIST 2.8 slows by +3.8 % over 40 seeds (standard error 1.8 %): the crowds
-// pressing into the corridor's mouths let the people coming out pass more slowly at smaller
-// steps. The report marks the criterion failed; this test holds every other case to it and that
-// one to 10 %, so that it cannot get worse unseen.
+// Every case that ends in an evacuation time, means over seeds (time_step_stability). NIST 2.8,
+// the counterflow, was the last over 3 % (+3.8 %) until the one who waits in a head-on meeting
+// made room (cfsm's resolve_deadlocks; docs/simulation.md, "Time step").
 TEST(Engine, HalvingTheTimeStepChangesEvacuationTimesByLessThan3Percent) {
   std::map<std::string, double> change;
   const Outcome o = time_step_stability(change);
   std::printf("%s: %s\n", o.id.c_str(), o.measured.c_str());
-  const std::set<std::string> known{"NIST 2.8 (cfsm)"};
-  for (const std::string& k : known) EXPECT_TRUE(change.count(k)) << "no case named " << k << " in " << o.setup;
+  EXPECT_TRUE(change.count("NIST 2.8 (cfsm)")) << "no counterflow case in " << o.setup;
   for (const auto& [name, c] : change)
-    EXPECT_LT(std::abs(c), known.count(name) ? 0.10 : 0.03) << name << ": " << 100 * c << " %\n" << o.measured;
+    EXPECT_LT(std::abs(c), 0.03) << name << ": " << 100 * c << " %\n" << o.measured;
+  expect_pass(o);
 }
 TEST(Engine, NobodyGetsStuckAtACornerOrADoorPost) { expect_pass(corners_and_door_posts()); }
 TEST(Engine, CrowdInAHallWithPillarsNeverLeavesWalkableSpace) { expect_pass(walls_stress()); }
