@@ -40,7 +40,7 @@ const ModelInfo& CfsmModel::info() {
           {"neighbour_range_m", 0.1, 0.001, 2.0, "D: range of repulsion from other people (m)"},
           {"wall_strength", 5.0, 0.0, 100.0, "a_w: strength of repulsion from walls"},
           {"wall_range_m", 0.02, 0.001, 2.0, "D_w: range of repulsion from walls (m)"},
-          {"resolve_deadlocks", 1, 0, 1, "1: of two people blocking each other the one nearer its exit goes on"},
+          {"resolve_deadlocks", 1, 0, 1, "1: of two people blocking each other the one nearer its exit goes on, the other makes room"},
           {"give_way", 2.0, 0, 5, "g: bear right by this much when someone comes the other way ahead (0: off)"},
       },
       &make_cfsm};
