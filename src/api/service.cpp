@@ -322,28 +322,46 @@ void Service::stop() {
 }
 
 void Service::ticker_loop() {
+  using SteadyTime = std::chrono::steady_clock::time_point;
   auto next_full = std::chrono::steady_clock::now() + options_.tick;
+  // Venues whose state an evaluation held back (sent too recently), and when it is due.
+  std::vector<std::pair<std::shared_ptr<Runtime>, SteadyTime>> held;
   std::unique_lock lock(tick_mu_);
   while (!stopping_) {
-    tick_cv_.wait_until(lock, next_full, [this] { return stopping_ || wake_; });
+    SteadyTime wake_at = next_full;
+    for (const auto& [rt, due] : held) wake_at = std::min(wake_at, due);
+    tick_cv_.wait_until(lock, wake_at, [this] { return stopping_ || wake_; });
     if (stopping_) break;
-    const bool full = std::chrono::steady_clock::now() >= next_full;
+    const auto now = std::chrono::steady_clock::now();
+    const bool full = now >= next_full;
     wake_ = false;
     lock.unlock();
     if (full) {
-      tick();
+      tick();  // sends every venue's state
+      held.clear();
       next_full = std::chrono::steady_clock::now() + options_.tick;
     } else {
-      // Telemetry arrived: evaluate the venues it changed (alerts within milliseconds).
-      std::vector<std::shared_ptr<Runtime>> dirty;
+      // Telemetry arrived: evaluate the venues it changed (alerts within milliseconds), and
+      // those whose held-back state is due.
+      auto held_due = [&](const std::shared_ptr<Runtime>& rt) {
+        return std::any_of(held.begin(), held.end(),
+                           [&](const auto& h) { return h.first == rt && h.second <= now; });
+      };
+      std::vector<std::shared_ptr<Runtime>> due;
       {
-        std::lock_guard vl(venues_mu_);
+        std::lock_guard vl(venues_mu_);  // a venue replaced or deleted meanwhile is not sent
         for (auto& [id, rt] : venues_) {
-          if (rt->dirty.load()) dirty.push_back(rt);
+          if (rt->dirty.load() || held_due(rt)) due.push_back(rt);
         }
       }
+      std::erase_if(held, [&](const auto& h) { return h.second <= now; });
       const auto began = std::chrono::steady_clock::now();
-      for (auto& rt : dirty) evaluate(*rt, false);
+      for (auto& rt : due) {
+        if (auto at = evaluate(*rt, false)) {
+          std::erase_if(held, [&](const auto& h) { return h.first == rt; });
+          held.emplace_back(rt, *at);
+        }
+      }
       std::this_thread::sleep_until(began + options_.min_eval_interval);
     }
     lock.lock();
@@ -376,15 +394,18 @@ void Service::mark_dirty(Runtime& rt) {
   tick_cv_.notify_one();
 }
 
-void Service::evaluate(Runtime& rt, bool force_state) {
+std::optional<std::chrono::steady_clock::time_point> Service::evaluate(Runtime& rt,
+                                                                       bool force_state) {
   std::string state;
   std::vector<ops::AlertEvent> events;
   bool send_state = force_state;
+  std::optional<std::chrono::steady_clock::time_point> held_until;
   {
     std::lock_guard lock(rt.mu);
-    // New telemetry shows on the stream at once, but at most every 200 ms per venue.
+    // New telemetry shows on the stream at once, but at most every kStateEvery per venue; a
+    // state held back goes out when that has passed (the ticker's deferred evaluation).
     const auto now = std::chrono::steady_clock::now();
-    if (now - rt.last_state_sent >= std::chrono::milliseconds(200)) send_state = true;
+    if (now - rt.last_state_sent >= kStateEvery) send_state = true;
     rt.dirty.store(false);
     auto ev = rt.monitor->evaluate();
     rt.changed_state();
@@ -394,6 +415,7 @@ void Service::evaluate(Runtime& rt, bool force_state) {
     events = std::move(ev.events);
     update_egress(rt, ev.state);
     send_state = send_state || !events.empty();
+    if (!send_state) held_until = rt.last_state_sent + kStateEvery;
     if (send_state) {
       rt.last_state_sent = now;
       json j = ops::to_json(ev.state);
@@ -424,6 +446,7 @@ void Service::evaluate(Runtime& rt, bool force_state) {
   }
   persist_alert_events(rt, events);
   if (send_state) broadcast(rt.id, "state", state);
+  return held_until;
 }
 
 void Service::persist_alert_events(Runtime& rt, const std::vector<ops::AlertEvent>& events) {

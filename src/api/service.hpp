@@ -204,7 +204,11 @@ class Service {
   Result<void> load();
   Result<std::shared_ptr<Runtime>> build_runtime(const store::VenueRecord& record);
   std::shared_ptr<Runtime> runtime(std::string_view id);
-  void evaluate(Runtime& rt, bool force_state);
+  // Evaluates rt and sends its state on the stream when forced, when alerts changed, or when
+  // the last state went out at least kStateEvery ago. Returns when the state it held back
+  // (sent too recently) is due, for the ticker to send it then.
+  std::optional<std::chrono::steady_clock::time_point> evaluate(Runtime& rt, bool force_state);
+  static constexpr std::chrono::milliseconds kStateEvery{200};
   nlohmann::json state_json(Runtime& rt);  // REQUIRES: rt.mu held
   void persist_alert_events(Runtime& rt, const std::vector<ops::AlertEvent>& events);
   void broadcast(const std::string& venue, std::string_view event, const std::string& data);

@@ -13,6 +13,7 @@
 #include "api/service.hpp"
 #include "api/webhook.hpp"
 #include "api_fixture.hpp"
+#include "server/event_stream_access.hpp"
 #include "server/http.hpp"
 #include "server/metrics.hpp"
 
@@ -361,6 +362,81 @@ format = "json"
   EXPECT_FALSE(parse_listen("localhost"));
   EXPECT_FALSE(parse_listen("127.0.0.1:http"));
   EXPECT_EQ(parse_listen(":8080")->host, "0.0.0.0");
+  std::filesystem::remove_all(dir);
+}
+
+
+// New telemetry shows on the stream at once, but a venue's state goes out at most every 200 ms;
+// a state held back by that limit is sent when the 200 ms have passed, not at the next periodic
+// evaluation (a minute away here). Two batches back to back: the second one's count arrives.
+TEST(ServiceStream, StateHeldBackByTheRateLimitIsSentWhenDue) {
+  const auto dir = fresh_dir("svc-held");
+  auto st = store::open_sqlite_store(dir);
+  ASSERT_TRUE(st) << st.error().to_string();
+  ops::SystemClock clock;
+  server::MetricsRegistry metrics;
+  ServiceOptions options;
+  options.tick = std::chrono::seconds(60);
+  options.agent_egress = false;
+  auto svc = Service::open(**st, clock, metrics, options);
+  ASSERT_TRUE(svc);
+  Service& service = **svc;
+  auto t = make_token(Role::admin, std::nullopt, "root", 0);
+  ASSERT_TRUE(t);
+  const Principal admin{t->record.id, "root", Role::admin, std::nullopt};
+  ASSERT_TRUE(service.put_venue(admin, kHall, read_text(example("concert-hall.geojson"))));
+  service.start();
+  auto stream = server::EventStream::create();
+  service.subscribe(admin, kHall, stream);
+
+  // People in the stage-left wing in the newest `state` frame on the stream (-1: none yet), and
+  // whether it carried the egress estimate (built in the background after put_venue, then sent).
+  long long wing = -1;
+  bool egress = false;
+  auto read_stream = [&] {
+    const std::string frames = server::EventStreamAccess::take(*stream).frames;
+    for (std::size_t at = frames.find("event: state\ndata: "); at != std::string::npos;
+         at = frames.find("event: state\ndata: ", at + 1)) {
+      const std::size_t from = at + 19;
+      const json state = json::parse(frames.substr(from, frames.find('\n', from) - from));
+      wing = state["zones"]["wing-w"]["occupancy"].get<long long>();
+      egress = state.contains("egress") && state["egress"].is_object();
+    }
+  };
+  auto wait_for_wing = [&](long long people, std::chrono::milliseconds limit) {
+    const auto until = std::chrono::steady_clock::now() + limit;
+    for (read_stream(); wing != people && std::chrono::steady_clock::now() < until; read_stream())
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    return wing == people;
+  };
+  auto ingest = [&](int seq) {
+    std::promise<Answer> answer;
+    const json body = {{"readings",
+                        {{{"sensor", "lc-E8"}, {"seq", seq}, {"ts", ops::format_time(clock.now_ms())},
+                          {"in", 1}, {"out", 0}}}}};
+    service.ingest(kHall, body.dump(), [&](Answer a) { answer.set_value(std::move(a)); });
+    const Answer a = answer.get_future().get();
+    ASSERT_TRUE(a) << a.error().to_json().dump();
+  };
+
+  // The egress model's state first (it would send the next state whatever the rate limit).
+  ingest(1);
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  for (read_stream(); !egress && std::chrono::steady_clock::now() < until; read_stream())
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  ASSERT_TRUE(egress) << "no egress estimate on the stream";
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ingest(2);
+  ASSERT_TRUE(wait_for_wing(2, std::chrono::seconds(5))) << "the first batch never showed";
+  const auto t0 = std::chrono::steady_clock::now();
+  ingest(3);  // well within 200 ms of the state that showed the first
+  EXPECT_TRUE(wait_for_wing(3, std::chrono::seconds(3)))
+      << "the second batch's state was held back until the periodic evaluation";
+  std::printf("[ held state ] sent %.0f ms after the second batch\n",
+              std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  service.stop();
+  svc->reset();
+  st->reset();
   std::filesystem::remove_all(dir);
 }
 
