@@ -428,14 +428,16 @@ void phase_parts(double seconds) {
                                         vigil::store::now_ms());
     if (token && store.put_token(token->record)) {
       vigil::api::AuthCache auth;
-      const double auth_us = us_per_call([&] { (void)auth.authenticate(store, token->secret); }, per);
+      const double auth_us =
+          us_per_call([&] { (void)auth.authenticate(store, token->secret); }, per);
       const double generation_us = us_per_call([&] { (void)store.tokens_generation(); }, per);
-      fmt::print("  token check (cached)          {:8.2f} µs/request, of which the tokens' "
-                 "generation {:.2f} µs\n",
-                 auth_us, generation_us);
-      g_table.push_back({"parts: token check", fmt::format("{:.2f} µs/request", auth_us),
-                         fmt::format("AuthCache, known token; tokens_generation {:.2f} µs",
-                                     generation_us)});
+      fmt::print(
+          "  token check (cached)          {:8.2f} µs/request, of which the tokens' "
+          "generation {:.2f} µs\n",
+          auth_us, generation_us);
+      g_table.push_back(
+          {"parts: token check", fmt::format("{:.2f} µs/request", auth_us),
+           fmt::format("AuthCache, known token; tokens_generation {:.2f} µs", generation_us)});
     }
     std::mutex mu;
     std::condition_variable cv;

@@ -276,7 +276,8 @@ Router::Match Router::match(std::string_view method, std::string_view raw_path) 
         return true;
       }
       if (i >= segments.size()) return false;
-      if (seg.kind == Segment::Kind::literal ? segments[i] != seg.text : segments[i].empty()) return false;
+      if (seg.kind == Segment::Kind::literal ? segments[i] != seg.text : segments[i].empty())
+        return false;
       if (params && seg.kind == Segment::Kind::param) (*params)[seg.text] = segments[i];
       ++i;
     }
@@ -285,8 +286,9 @@ Router::Match Router::match(std::string_view method, std::string_view raw_path) 
   // Of two matching routes the more specific wins: their segment kinds compared in order,
   // literal before parameter before rest (the rest parameter is always last).
   const auto more_specific = [](const Route& a, const Route& b) {
-    return std::lexicographical_compare(a.segments.begin(), a.segments.end(), b.segments.begin(), b.segments.end(),
-                                        [](const Segment& x, const Segment& y) { return x.kind < y.kind; });
+    return std::lexicographical_compare(
+        a.segments.begin(), a.segments.end(), b.segments.begin(), b.segments.end(),
+        [](const Segment& x, const Segment& y) { return x.kind < y.kind; });
   };
 
   std::set<std::string> allowed;
@@ -297,7 +299,8 @@ Router::Match Router::match(std::string_view method, std::string_view raw_path) 
     allowed.insert(r.method);
     if (r.method == method && (!best || more_specific(r, *best))) {
       best = &r;
-    } else if (method == "HEAD" && r.method == "GET" && (!best_get || more_specific(r, *best_get))) {
+    } else if (method == "HEAD" && r.method == "GET" &&
+               (!best_get || more_specific(r, *best_get))) {
       best_get = &r;
     }
   }

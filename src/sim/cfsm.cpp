@@ -40,8 +40,11 @@ const ModelInfo& CfsmModel::info() {
           {"neighbour_range_m", 0.1, 0.001, 2.0, "D: range of repulsion from other people (m)"},
           {"wall_strength", 5.0, 0.0, 100.0, "a_w: strength of repulsion from walls"},
           {"wall_range_m", 0.02, 0.001, 2.0, "D_w: range of repulsion from walls (m)"},
-          {"resolve_deadlocks", 1, 0, 1, "1: of two people blocking each other the one nearer its exit goes on, the other makes room"},
-          {"give_way", 2.0, 0, 5, "g: bear right by this much when someone comes the other way ahead (0: off)"},
+          {"resolve_deadlocks", 1, 0, 1,
+           "1: of two people blocking each other the one nearer its exit goes on, the other makes "
+           "room"},
+          {"give_way", 2.0, 0, 5,
+           "g: bear right by this much when someone comes the other way ahead (0: off)"},
       },
       &make_cfsm};
   return kInfo;
@@ -72,8 +75,8 @@ bool yields_to_me(const NeighbourGrid::CellOrder& s, std::size_t k, std::size_t 
 }
 
 // Neighbour k is in i's way and goes on: i waits for k (and makes room).
-bool goes_before_me(const NeighbourGrid::CellOrder& s, std::size_t k, std::size_t i,
-                    double route_i, Vec2 d_ik, double l) {
+bool goes_before_me(const NeighbourGrid::CellOrder& s, std::size_t k, std::size_t i, double route_i,
+                    Vec2 d_ik, double l) {
   return in_each_others_way(s, k, d_ik, l) && goes_first(s.route_m[k], s.index[k], route_i, i);
 }
 
@@ -253,7 +256,8 @@ Vec2 CfsmModel::velocity(const ModelContext& ctx, const AgentGoal& goal) const {
     if (least == std::numeric_limits<double>::infinity()) return least;
     std::size_t first = 0;
     while (ahead[first] != least) ++first;
-    if (!resolve || !yields_to_me(s, near.k[first], i, route_i, {ndx[first], ndy[first]}, nl[first]))
+    if (!resolve ||
+        !yields_to_me(s, near.k[first], i, route_i, {ndx[first], ndy[first]}, nl[first]))
       return least;
     double nearest = std::numeric_limits<double>::infinity();
     for (std::size_t m = 0; m < kept; ++m) {

@@ -67,7 +67,9 @@ class SharedCounter {
   SharedCounter& operator=(const SharedCounter&) = delete;
   ~SharedCounter() { ::munmap(word_, 8); }
 
-  std::uint64_t load() const { return std::atomic_ref<std::uint64_t>(*word_).load(std::memory_order_acquire); }
+  std::uint64_t load() const {
+    return std::atomic_ref<std::uint64_t>(*word_).load(std::memory_order_acquire);
+  }
   void bump() { std::atomic_ref<std::uint64_t>(*word_).fetch_add(1, std::memory_order_acq_rel); }
 
  private:
@@ -516,7 +518,8 @@ class SqliteStore final : public Store {
   // back (the sqlite3 shell) within tokens_recheck_ms.
   Result<std::int64_t> tokens_generation() override {
     static const std::string sql = "SELECT generation FROM tokens_generation WHERE id = 1";
-    if (!tokens_hint_ || options_.tokens_recheck_ms <= 0) return read([](Db& db) { return db.scalar(sql); });
+    if (!tokens_hint_ || options_.tokens_recheck_ms <= 0)
+      return read([](Db& db) { return db.scalar(sql); });
     // The hint is read before the row: a store bumps it after committing, so a row read after
     // an unchanged hint is at least as new as the change that hint stands for.
     const std::uint64_t hint = tokens_hint_->load();

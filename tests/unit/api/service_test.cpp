@@ -1,16 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 // The service without HTTP, driven by a ManualClock: escalation timing and webhook
 // notifications; the webhook notifier's retries against a real receiving server; the config.
+#include "api/service.hpp"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <future>
-#include <thread>
 #include <fstream>
+#include <future>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "api/config.hpp"
-#include "api/service.hpp"
 #include "api/webhook.hpp"
 #include "api_fixture.hpp"
 #include "server/event_stream_access.hpp"
@@ -365,7 +366,6 @@ format = "json"
   std::filesystem::remove_all(dir);
 }
 
-
 // New telemetry shows on the stream at once, but a venue's state goes out at most every 200 ms;
 // a state held back by that limit is sent when the 200 ms have passed, not at the next periodic
 // evaluation (a minute away here). Two batches back to back: the second one's count arrives.
@@ -412,8 +412,11 @@ TEST(ServiceStream, StateHeldBackByTheRateLimitIsSentWhenDue) {
   auto ingest = [&](int seq) {
     std::promise<Answer> answer;
     const json body = {{"readings",
-                        {{{"sensor", "lc-E8"}, {"seq", seq}, {"ts", ops::format_time(clock.now_ms())},
-                          {"in", 1}, {"out", 0}}}}};
+                        {{{"sensor", "lc-E8"},
+                          {"seq", seq},
+                          {"ts", ops::format_time(clock.now_ms())},
+                          {"in", 1},
+                          {"out", 0}}}}};
     service.ingest(kHall, body.dump(), [&](Answer a) { answer.set_value(std::move(a)); });
     const Answer a = answer.get_future().get();
     ASSERT_TRUE(a) << a.error().to_json().dump();
@@ -432,8 +435,9 @@ TEST(ServiceStream, StateHeldBackByTheRateLimitIsSentWhenDue) {
   ingest(3);  // well within 200 ms of the state that showed the first
   EXPECT_TRUE(wait_for_wing(3, std::chrono::seconds(3)))
       << "the second batch's state was held back until the periodic evaluation";
-  std::printf("[ held state ] sent %.0f ms after the second batch\n",
-              std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  std::printf(
+      "[ held state ] sent %.0f ms after the second batch\n",
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   service.stop();
   svc->reset();
   st->reset();

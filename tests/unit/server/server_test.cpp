@@ -444,7 +444,8 @@ TEST_F(ServerTest, DropsAnEventStreamClientThatFallsBehind) {
     EXPECT_TRUE(s->overflowed());
     ++drops;
     EXPECT_TRUE(eventually([&] { return server_->open_streams() == 0; }));
-    EXPECT_NE(server_->metrics().render().find("vigil_http_event_stream_drops_total " + std::to_string(drops)),
+    EXPECT_NE(server_->metrics().render().find("vigil_http_event_stream_drops_total " +
+                                               std::to_string(drops)),
               std::string::npos);
   }
   EXPECT_TRUE(logged("dropped"));

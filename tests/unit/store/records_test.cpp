@@ -2,7 +2,6 @@
 // Tokens, venues, gatherings, alerts and key-value blobs: stored, read back, replaced.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
 #include <sqlite3.h>
 
 #include <chrono>
