@@ -40,8 +40,9 @@ inline std::uint32_t NeighbourGrid::cell_of(int layer, double x, double y, doubl
   const LayerCells& l = layers_[static_cast<std::size_t>(layer)];
   fx = (x - l.origin.x) / cell_m_;
   fy = (y - l.origin.y) / cell_m_;
-  const int ci = std::clamp(static_cast<int>(std::floor(fx)), 0, l.nx - 1);
-  const int cj = std::clamp(static_cast<int>(std::floor(fy)), 0, l.ny - 1);
+  // Clamped at 0 from below, truncating is flooring (and no slow floor call without SSE4.1).
+  const int ci = std::clamp(static_cast<int>(fx), 0, l.nx - 1);
+  const int cj = std::clamp(static_cast<int>(fy), 0, l.ny - 1);
   fx = std::clamp(fx, 0.0, static_cast<double>(l.nx));
   fy = std::clamp(fy, 0.0, static_cast<double>(l.ny));
   return l.first + static_cast<std::uint32_t>(cj * l.nx + ci);
@@ -66,11 +67,22 @@ void NeighbourGrid::rebuild(const AgentSnapshot& a) {
   start_.assign(static_cast<std::size_t>(cell_count_) + 1, 0);
   max_radius_ = 0;
   copies_.clear();
+  // Each agent's cell, and whether it is within range of a stair end, in parallel chunks (each
+  // writes its own slots); then the counts and the copies across stair ends, in agent order.
+  near_end_.resize(count);
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, count, 2048), [&](const tbb::blocked_range<std::size_t>& r) {
+    for (std::size_t i = r.begin(); i != r.end(); ++i) {
+      agent_cell_[i] = cell_of(a.layer[i], a.x[i], a.y[i], agent_fx_[i], agent_fy_[i]);
+      std::uint8_t near = 0;
+      for (const Crossing& x : crossings_[static_cast<std::size_t>(a.layer[i])])
+        if (geom::distance(a.position(i), x.seg) <= range_m_) near = 1;
+      near_end_[i] = near;
+    }
+  });
   for (std::size_t i = 0; i < count; ++i) {
-    const std::uint32_t c = cell_of(a.layer[i], a.x[i], a.y[i], agent_fx_[i], agent_fy_[i]);
-    agent_cell_[i] = c;
-    ++start_[c + 1];
+    ++start_[agent_cell_[i] + 1];
     max_radius_ = std::max(max_radius_, a.radius[i]);
+    if (!near_end_[i]) continue;
     for (const Crossing& x : crossings_[static_cast<std::size_t>(a.layer[i])]) {
       if (geom::distance(a.position(i), x.seg) > range_m_) continue;
       double fx = 0;

@@ -55,8 +55,11 @@ class NeighbourGrid {
     const double fx = agent_fx_[i];
     const double fy = agent_fy_[i];
     const double rc = std::min(reach_m, range_m_) / cell_m_;
-    const int j_lo = std::max(0, static_cast<int>(std::floor(fy - rc)));
-    const int j_hi = std::min(l.ny - 1, static_cast<int>(std::floor(fy + rc)));
+    // fx, fy >= 0: a bound clamped at 0 from below is the same truncated as floored, and an
+    // upper bound is not negative (a plain conversion, where floor is a slow call without
+    // SSE4.1).
+    const int j_lo = std::max(0, static_cast<int>(fy - rc));
+    const int j_hi = std::min(l.ny - 1, static_cast<int>(fy + rc));
     // The disc's half-width in each row first (one vector pass, no sqrt latency per row);
     // rc < kCellsPerRange, so there are at most kMaxRows rows.
     double w[kMaxRows];
@@ -70,8 +73,8 @@ class NeighbourGrid {
       const int j = j_lo + r;
       const double dy = std::max({0.0, j - fy, fy - (j + 1)});
       if (dy > rc) continue;
-      const int lo = std::max(0, static_cast<int>(std::floor(fx - w[r])));
-      const int hi = std::min(l.nx - 1, static_cast<int>(std::floor(fx + w[r])));
+      const int lo = std::max(0, static_cast<int>(fx - w[r]));
+      const int hi = std::min(l.nx - 1, static_cast<int>(fx + w[r]));
       if (lo > hi) continue;
       // The cells of one row are consecutive: one run of sorted agents.
       const std::uint32_t row = l.first + static_cast<std::uint32_t>(j * l.nx);
@@ -123,6 +126,7 @@ class NeighbourGrid {
   std::vector<double> agent_fx_, agent_fy_;  // position in cell units from the layer's origin
   std::vector<std::uint32_t> start_;   // cell_count_ + 1
   std::vector<std::uint32_t> fill_;    // rebuild's scratch
+  std::vector<std::uint8_t> near_end_;  // rebuild's scratch: 1 for an agent near a stair end
   // The copies across stair ends of the last rebuild: (agent, cell).
   std::vector<std::pair<std::uint32_t, std::uint32_t>> copies_;
   std::vector<std::uint8_t> is_copy_;  // per entry of sorted_, when there are copies

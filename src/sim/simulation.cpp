@@ -38,8 +38,9 @@ const char* const kReasonNoExit = "no open exit can be reached from where they a
 const char* const kReasonHazard = "cut off from every open exit by a hazard";
 const char* const kReasonTime = "still inside when max_time_s was reached";
 
-enum Stage { kHazards, kRouting, kNeighbours, kModel, kMovement, kBookkeeping, kStageCount };
-const char* const kStageNames[kStageCount] = {"hazards", "routing", "neighbours", "model", "movement", "bookkeeping"};
+// "model": each person's velocity and the step it allows (constrained by walls), one pass.
+enum Stage { kHazards, kRouting, kNeighbours, kModel, kBookkeeping, kStageCount };
+const char* const kStageNames[kStageCount] = {"hazards", "routing", "neighbours", "model", "bookkeeping"};
 
 // Side of p relative to the directed line a->b (+1 left, -1 right or on it).
 int side(const Segment& s, Vec2 p) { return geom::cross(s.b - s.a, p - s.a) > 0 ? 1 : -1; }
@@ -87,7 +88,7 @@ class Engine {
 
     const std::size_t n = init.size();
     x_.resize(n); y_.resize(n); vx_.assign(n, 0); vy_.assign(n, 0);
-    nx_.resize(n); ny_.resize(n); nvx_.resize(n); nvy_.resize(n);
+    nx_.resize(n); ny_.resize(n);
     v0_.resize(n); radius_.resize(n); premove_.resize(n); ox_.assign(n, 1); oy_.assign(n, 0);
     layer_.resize(n); id_.resize(n); target_.assign(n, -1); state_.assign(n, kActive);
     up_.assign(n, 0); ignore_.assign(n, 0); epoch_.assign(n, 0);
@@ -370,7 +371,9 @@ class Engine {
     return AgentSnapshot::of(x_, y_, vx_, vy_, radius_, layer_, goal_dx_, goal_dy_, route_m_);
   }
 
-  // In cell order, so that consecutive agents share their neighbours in the cache.
+  // In cell order, so that consecutive agents share their neighbours in the cache. Each
+  // person's velocity, then the step it allows (walls), in the same pass: the step writes only
+  // nx_/ny_, which no velocity reads (the model sees the positions of the step's start).
   void stage_model() {
     const AgentSnapshot snap = snapshot();
     const ModelContext ctx{snap, grid_, space_, dt_};
@@ -383,15 +386,8 @@ class Engine {
       g.speed_m_s = goal_speed_[i];
       g.ignore_hazards = ignore_[i];
       const Vec2 v = model_->velocity(ctx, g);
-      nvx_[i] = v.x;
-      nvy_[i] = v.y;
-    });
-  }
-
-  void stage_movement() {
-    parallel(x_.size(), [&](std::size_t i) {
       const Vec2 p{x_[i], y_[i]};
-      const Vec2 want = p + Vec2{nvx_[i], nvy_[i]} * dt_;
+      const Vec2 want = p + v * dt_;
       const Vec2 q = want == p ? p : space_.constrain_move(layer_[i], p, want, radius_[i], ignore_[i]);
       nx_[i] = q.x;
       ny_[i] = q.y;
@@ -492,7 +488,7 @@ class Engine {
   // Calls f(v) for every per-agent array (all indexed by slot).
   template <class F>
   void for_each_agent_array(F&& f) {
-    for (auto* v : {&x_, &y_, &vx_, &vy_, &nx_, &ny_, &nvx_, &nvy_, &v0_, &radius_, &premove_, &ox_, &oy_,
+    for (auto* v : {&x_, &y_, &vx_, &vy_, &nx_, &ny_, &v0_, &radius_, &premove_, &ox_, &oy_,
                     &goal_dx_, &goal_dy_, &goal_speed_, &route_m_, &cache_x_, &cache_y_, &cache_dx_, &cache_dy_,
                     &cache_d_})
       f(*v);
@@ -601,7 +597,6 @@ class Engine {
         }
       });
       timed(kModel, [&] { stage_model(); });
-      timed(kMovement, [&] { stage_movement(); });
       const std::size_t before = x_.size();
       result_.agent_steps += before;
       timed(kBookkeeping, [&] { stage_bookkeeping(static_cast<double>(step + 1) * dt_); });
@@ -632,7 +627,7 @@ class Engine {
   std::vector<geom::Box> stair_box_;  // footprint and both edges
 
   // Agents (structure of arrays; index = slot, id_ = agent number).
-  std::vector<double> x_, y_, vx_, vy_, nx_, ny_, nvx_, nvy_, v0_, radius_, premove_, ox_, oy_;
+  std::vector<double> x_, y_, vx_, vy_, nx_, ny_, v0_, radius_, premove_, ox_, oy_;
   std::vector<double> goal_dx_, goal_dy_, goal_speed_, route_m_;
   // The last route evaluation of each agent (see stage_routing).
   std::vector<double> cache_x_, cache_y_, cache_dx_, cache_dy_, cache_d_;
