@@ -469,17 +469,18 @@ class Engine {
       x_[i] = q.x;
       y_[i] = q.y;
     });
-    // Remove the evacuated, keeping order: the slots that stay, then every array compacted
-    // by them (the arrays in parallel).
-    if (std::find(leave_.begin(), leave_.end(), 1) == leave_.end()) return;
+    // Remove the evacuated, keeping order: the slots that stay from the first who left on,
+    // then every array compacted by them from there (the arrays in parallel).
+    const auto first_left = static_cast<std::size_t>(std::find(leave_.begin(), leave_.end(), 1) - leave_.begin());
+    if (first_left == n) return;
     stay_.clear();
-    for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t i = first_left; i < n; ++i)
       if (!leave_[i]) stay_.push_back(static_cast<std::uint32_t>(i));
     tbb::task_group group;
     for_each_agent_array([&](auto& v) {
-      group.run([&v, this] {
-        for (std::size_t w = 0; w < stay_.size(); ++w) v[w] = v[stay_[w]];
-        v.resize(stay_.size());
+      group.run([&v, first_left, this] {
+        for (std::size_t w = 0; w < stay_.size(); ++w) v[first_left + w] = v[stay_[w]];
+        v.resize(first_left + stay_.size());
       });
     });
     group.wait();
