@@ -4,7 +4,7 @@
 // the agent-based estimate (wall time of a full evacuation of the same crowd, and of the crowd
 // scaled to 6,000 people when the venue holds them) for a venue (default: the concert-hall example)
 // filled to 80 % of each zone's capacity (10 % of circulation zones).
-//   build/release/bench/bench_egress [VENUE.geojson] [--runs N] [--threads T] [--dt S] [--seed N]
+//   build/release/bench/bench_egress [VENUE.geojson] [--runs N] [--threads T] [--dt S (default: the estimate's)] [--seed N]
 //                                    [--no-agent] [--agent-only]
 #include <algorithm>
 #include <chrono>
@@ -42,7 +42,7 @@ int main(int argc, char** argv) {
   std::string path = std::string(VIGIL_SOURCE_DIR) + "/examples/concert-hall.geojson";
   int runs = 2000;
   int threads = 2;
-  double dt = 0.05;
+  double dt = sim::LiveEgressOptions{}.time_step_s;
   bool agent = true;
   bool flow = true;
   std::uint64_t seed = 7;

@@ -5,6 +5,8 @@
 #include <chrono>
 #include <cmath>
 
+#include "sim/model.hpp"
+
 namespace vigil::sim {
 
 Expected<Scenario, Errors> make_egress_scenario(std::shared_ptr<const venue::Venue> venue,
@@ -34,13 +36,27 @@ Expected<Scenario, Errors> make_egress_scenario(std::shared_ptr<const venue::Ven
   if (!(options.time_step_s > 0 && options.time_step_s <= 1))
     errs.push_back(
         {"options.time_step_s", "must be in (0, 1], not " + std::to_string(options.time_step_s)});
+  if (!(options.reference_step_s > 0 && options.reference_step_s <= 1))
+    errs.push_back({"options.reference_step_s",
+                    "must be in (0, 1], not " + std::to_string(options.reference_step_s)});
   if (!(options.max_time_s > 0)) errs.push_back({"options.max_time_s", "must be > 0"});
+  // cfsm's time gap, corrected for the step (LiveEgressOptions).
+  const ParamSpec* gap = nullptr;
+  for (const ParamSpec& ps : find_model("cfsm")->params)
+    if (ps.key == "time_gap_s") gap = &ps;
+  const double time_gap_s = gap->default_value - (options.time_step_s - options.reference_step_s);
+  if (errs.empty() && !(time_gap_s >= gap->min && time_gap_s <= gap->max))
+    errs.push_back({"options.time_step_s",
+                    "too coarse for the reference step " + std::to_string(options.reference_step_s) +
+                        " s: cfsm's time gap would be " + std::to_string(time_gap_s) + " s"});
   if (!errs.empty()) return unexpected(std::move(errs));
 
   Scenario sc;
   sc.venue = venue;
   sc.venue_source = "live";
   sc.time_step_s = options.time_step_s;
+  sc.model.name = "cfsm";
+  sc.model.params["time_gap_s"] = time_gap_s;
   sc.max_time_s = options.max_time_s;
   sc.profile = options.profile;
   sc.closed = closed;

@@ -131,10 +131,45 @@ TEST(LiveEgress, ScenarioHasOneEntryPerOccupiedZone) {
   EXPECT_EQ(sc->population[0].count, 12);
   EXPECT_EQ(sc->routing, Routing::quickest);
   EXPECT_EQ(sc->time_step_s, 0.04);
+  // cfsm's time gap corrected for the step: 1 s - (0.04 s - the reference 0.05 s).
+  EXPECT_EQ(sc->model.name, "cfsm");
+  EXPECT_DOUBLE_EQ(sc->model.params.at("time_gap_s"), 1.01);
   EXPECT_EQ(sc->profile.premovement_s.highest(), 0);
   EXPECT_EQ(sc->closed, std::set<std::string>{"W"});
   ASSERT_EQ(sc->hazards.size(), 1U);
   EXPECT_EQ(sc->hazards[0].from_s, 0);  // a live hazard is there now
+}
+
+TEST(LiveEgress, CoarserStepThanTheReferenceShortensTheTimeGap) {
+  auto v = load(two_exit_venue());
+  const LiveEgressOptions defaults;
+  EXPECT_EQ(defaults.time_step_s, 0.1);
+  EXPECT_EQ(defaults.reference_step_s, 0.05);
+  auto sc = make_egress_scenario(v, {{"east", 12}}, {}, {}, defaults);
+  ASSERT_TRUE(sc);
+  EXPECT_EQ(sc->time_step_s, 0.1);
+  EXPECT_DOUBLE_EQ(sc->model.params.at("time_gap_s"), 0.95);
+
+  // At the reference step, cfsm's own time gap.
+  LiveEgressOptions same = defaults;
+  same.time_step_s = same.reference_step_s;
+  sc = make_egress_scenario(v, {{"east", 12}}, {}, {}, same);
+  ASSERT_TRUE(sc);
+  EXPECT_DOUBLE_EQ(sc->model.params.at("time_gap_s"), 1.0);
+
+  // A step so coarse that no time gap is left is an error, as is a bad reference step.
+  LiveEgressOptions coarse;
+  coarse.time_step_s = 1;
+  coarse.reference_step_s = 0.005;
+  auto bad = make_egress_scenario(v, {{"east", 12}}, {}, {}, coarse);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(all(bad.error()).find("options.time_step_s: too coarse"), std::string::npos)
+      << all(bad.error());
+  coarse.reference_step_s = 0;
+  bad = make_egress_scenario(v, {{"east", 12}}, {}, {}, coarse);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(all(bad.error()).find("options.reference_step_s: must be in (0, 1]"), std::string::npos)
+      << all(bad.error());
 }
 
 }  // namespace
