@@ -13,9 +13,9 @@
 // from the start (their from_s is ignored: they are there now). Fractional occupancies are
 // rounded to whole persons per zone.
 //
-// Cost: a full simulation; about 3 s wall for 5,000 people on 2 threads (docs/live-egress.md):
-// run it in the background, not on every occupancy change. Thread safety: each call is
-// independent; the venue is only read.
+// Cost: a full simulation at a 0.1 s step; about 1.3 s wall for 5,000 people on 2 threads
+// (docs/live-egress.md): run it in the background, not on every occupancy change. Thread
+// safety: each call is independent; the venue is only read.
 #pragma once
 
 #include <cstdint>
