@@ -137,12 +137,15 @@ void Service::maybe_start_agent_estimate(Runtime& rt, const ops::VenueState& sta
   if (!options_.agent_egress || e.agent_running || state.occupancy < 1) return;
   const auto now = std::chrono::steady_clock::now();
   const bool changed = e.agent_version != e.model_version || moved(state.occupancy, e.agent_occupancy);
-  if (!changed || (e.agent_started != std::chrono::steady_clock::time_point{} &&
-                   now - e.agent_started < options_.agent_egress_interval)) {
-    return;
-  }
+  const bool first = e.agent_started == std::chrono::steady_clock::time_point{};
+  // Exits, doors or hazards changed (an incident) since the last estimate was started: the
+  // next one starts now, not at the interval (after an incident it is the estimate to trust,
+  // docs/live-egress.md). A moved occupancy waits for the interval.
+  const bool new_conditions = !first && e.agent_started_version != e.model_version;
+  if (!changed || !(first || new_conditions || now - e.agent_started >= options_.agent_egress_interval)) return;
   e.agent_running = true;
   e.agent_started = now;
+  e.agent_started_version = e.model_version;
   std::shared_ptr<Runtime> self;
   {
     std::lock_guard lock(venues_mu_);

@@ -36,6 +36,7 @@ struct LiveEgress {
   std::uint64_t agent_version = 0;
   bool agent_running = false;
   std::chrono::steady_clock::time_point agent_started{};
+  std::uint64_t agent_started_version = 0;  // the model version the last started one used
 
   bool evacuation = false;                 // an evacuation incident is open
   std::vector<nlohmann::json> incidents;   // open incidents, oldest first

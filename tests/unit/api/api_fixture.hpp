@@ -66,7 +66,8 @@ class ApiTest : public ::testing::Test {
     config.listen = "127.0.0.1:0";
     config.log_level = log_level_;
     config.web_root = dir_;       // no dashboard needed here
-    config.agent_egress = false;  // no background simulations in these tests
+    config.agent_egress = agent_egress_;  // no background simulations unless a test asks
+    config.agent_egress_interval_s = agent_egress_interval_s_;
     auto app = ServerApp::start(config);
     ASSERT_TRUE(app) << app.error().to_string();
     app_ = std::move(*app);
@@ -142,6 +143,8 @@ class ApiTest : public ::testing::Test {
 
   std::filesystem::path dir_;
   std::string log_level_ = "error";  // of the next start_server() / restart()
+  bool agent_egress_ = false;        // background agent-based egress estimates, and their
+  double agent_egress_interval_s_ = 120;  // interval (the next start_server() / restart())
   std::unique_ptr<ServerApp> app_;
   std::map<std::string, std::string> tokens_;
 };

@@ -95,5 +95,43 @@ TEST_F(EgressTest, HazardAndEvacuationIncidents) {
   EXPECT_GT(json::parse(r.body)["egress"].value("cut_off", 0.0), 100.0) << r.body;
 }
 
+// With the background agent-based estimate on and an interval of an hour: the first estimate
+// comes once the crowd is known, and an incident starts the next one at once instead of at the
+// interval.
+class AgentEgressTest : public EgressTest {
+ protected:
+  void SetUp() override {
+    agent_egress_ = true;
+    agent_egress_interval_s_ = 3600;
+    EgressTest::SetUp();
+  }
+  // The state's egress once its agent_time_s is a number other than `other` (null: any).
+  json wait_for_agent_estimate(const json& other, int seconds) {
+    for (int i = 0; i < seconds * 10; ++i) {
+      const json e = state()["egress"];
+      if (e.is_object() && e["agent_time_s"].is_number() && e["agent_time_s"] != other) return e;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return {};
+  }
+};
+
+TEST_F(AgentEgressTest, IncidentStartsTheNextAgentEstimateAtOnce) {
+  ASSERT_EQ(telemetry(kHall, {{{"sensor", "zc-floor"}, {"seq", 1}, {"ts", now_text()}, {"count", 400}},
+                              {{"sensor", "zc-balcony"}, {"seq", 1}, {"ts", now_text()}, {"count", 100}}})
+                .status,
+            200);
+  const json first = wait_for_agent_estimate(nullptr, 120);
+  ASSERT_TRUE(first.is_object()) << "no agent-based estimate within 120 s";
+  EXPECT_GT(first["agent_time_s"].get<double>(), 10);
+  const std::string busiest = first["zones"]["floor"][0];
+  auto r = call("operator", "POST", "/api/v1/venues/riverside-hall/incidents",
+                json{{"kind", "exit_blocked"}, {"exit", busiest}}.dump());
+  ASSERT_EQ(r.status, 201) << r.body;
+  const json after = wait_for_agent_estimate(first["agent_time_s"], 120);
+  ASSERT_TRUE(after.is_object()) << "no new agent-based estimate within 120 s of the incident (interval 3600 s)";
+  EXPECT_FALSE(after["exits"].contains(busiest));
+}
+
 }  // namespace
 }  // namespace vigil::api::testing
