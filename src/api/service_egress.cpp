@@ -28,6 +28,28 @@ bool moved(double now, double before) {
   return std::abs(now - before) > kRecomputeShare * std::max(before, 20.0);
 }
 
+double round_tenth(double x) { return std::round(x * 10) / 10; }
+
+// The state's `egress.agent` member: the latest agent-based estimate in the flow estimate's
+// shape (docs/api.md), for the occupancy it was made for.
+json agent_json(const sim::AgentEgressResult& r, double occupancy) {
+  json exits = json::object();
+  for (const auto& [id, x] : r.exits) exits[id] = {{"people", x.people}, {"clear_s", round_tenth(x.clear_s)}};
+  std::size_t not_out = 0;
+  for (const auto& [reason, n] : r.not_evacuated) not_out += n;
+  return {{"time_s", round_tenth(r.time_s)}, {"exits", std::move(exits)}, {"zones", r.zones},
+          {"bottlenecks", r.bottlenecks}, {"not_evacuated", not_out},
+          {"at_occupancy", std::lround(occupancy)}};
+}
+
+// The agent member with `current`: whether it was made for the exits, doors and hazards of now.
+json agent_member(const LiveEgress& e) {
+  if (e.agent.is_null()) return nullptr;
+  json a = e.agent;
+  a["current"] = e.agent_version == e.model_version;
+  return a;
+}
+
 ops::ZoneOccupancy zone_occupancy(const ops::VenueState& state) {
   ops::ZoneOccupancy occ;
   for (const auto& z : state.zones) occ[z.id] = z.occupancy;
@@ -125,8 +147,9 @@ void Service::update_egress(Runtime& rt, const ops::VenueState& state) {
   if (!e.estimate) return;
   rt.monitor->set_egress_estimate(e.estimate->time_s);
   json j = ops::to_json(*e.estimate);
-  j["agent_time_s"] = e.agent_time_s ? json(std::round(*e.agent_time_s * 10) / 10) : json(nullptr);
+  j["agent_time_s"] = e.agent_time_s ? json(round_tenth(*e.agent_time_s)) : json(nullptr);
   j["at_occupancy"] = std::lround(e.estimate_occupancy);
+  j["agent"] = agent_member(e);
   e.json = std::move(j);
   rt.changed_state();
   maybe_start_agent_estimate(rt, state);
@@ -169,10 +192,12 @@ void Service::maybe_start_agent_estimate(Runtime& rt, const ops::VenueState& sta
       self->egress.agent_running = false;
       if (result) {
         self->egress.agent_time_s = result->time_s;
+        self->egress.agent = agent_json(*result, occ);
         self->egress.agent_occupancy = occ;
         self->egress.agent_version = version;
         if (!self->egress.json.is_null()) {
-          self->egress.json["agent_time_s"] = std::round(result->time_s * 10) / 10;
+          self->egress.json["agent_time_s"] = round_tenth(result->time_s);
+          self->egress.json["agent"] = agent_member(self->egress);
         }
         self->changed_state();
       } else if (options_.log_error) {

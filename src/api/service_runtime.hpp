@@ -32,6 +32,7 @@ struct LiveEgress {
   double estimate_occupancy = -1;               // the occupancy it was made for
 
   std::optional<double> agent_time_s;  // the latest agent-based estimate
+  nlohmann::json agent = nullptr;       // its `agent` member (agent_json), without `current`
   double agent_occupancy = -1;
   std::uint64_t agent_version = 0;
   bool agent_running = false;

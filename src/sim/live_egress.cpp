@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "sim/model.hpp"
+#include "sim/routing.hpp"
 
 namespace vigil::sim {
 
@@ -104,6 +105,15 @@ AgentEgressResult summarise_egress_run(const Scenario& sc, const std::vector<Age
       ++zone_exits[sc.population[entry].zone][id];
   }
   r.time_s = r.evacuated > 0 ? last : 0;
+  std::vector<std::pair<double, std::string>> critical;
+  for (const auto& [id, x] : r.exits) {
+    if (x.people == 0 || x.clear_s < 0.9 * r.time_s) continue;
+    const double capacity_p_s = v.find_exit(id)->width_m * kExitFlow;
+    if (static_cast<double>(x.people) / x.clear_s >= 0.5 * capacity_p_s) critical.emplace_back(x.clear_s, id);
+  }
+  std::stable_sort(critical.begin(), critical.end(),
+                   [](const auto& a, const auto& b) { return a.first > b.first; });
+  for (auto& [t, id] : critical) r.bottlenecks.push_back(id);
   for (auto& [zone, counts] : zone_exits) {
     std::vector<std::pair<std::string, std::size_t>> ranked(counts.begin(), counts.end());
     std::stable_sort(ranked.begin(), ranked.end(),

@@ -61,6 +61,12 @@ struct AgentEgressResult {
   std::map<std::string, AgentExitEgress> exits;  // every open exit
   std::map<std::string, std::vector<std::string>>
       zones;                                         // zone -> exits its people used, most first
+  // The exits that held the crowd up: those whose last person was out within 10 % of time_s
+  // (the flow model's critical exits) and that passed people at half their nominal capacity
+  // (width x 1.3 persons/(m s)) or more over that time (a queue, not a long walk), latest
+  // first. The simulation records no queue per door or stair, so unlike the flow estimate's
+  // these are exits only.
+  std::vector<std::string> bottlenecks;
   std::map<std::string, std::size_t> not_evacuated;  // reason -> persons
   bool max_time_reached = false;
   double wall_s = 0;  // placement and simulation

@@ -110,6 +110,14 @@ Comparison compare(const char* name, const std::set<std::string>& closed = {},
     std::printf("; agent %.1f s (%+.1f %%, wall %.1f s)", c.agent_s,
                 100 * (c.agent_s / c.reference_s - 1), agent->wall_s);
   std::printf("\n");
+  auto ids = [](const std::vector<std::string>& list) {
+    std::string s;
+    for (const std::string& id : list) s += " " + id;
+    return s;
+  };
+  std::printf("[ accuracy ]   bottlenecks: reference%s | flow%s | agent%s\n",
+              ids(ref.bottlenecks).c_str(), flow ? ids(flow->bottlenecks).c_str() : "",
+              agent ? ids(agent->bottlenecks).c_str() : "");
   if (flow && !agent) {
     for (const auto& [id, x] : ref.exits)
       std::printf(

@@ -124,6 +124,14 @@ TEST_F(AgentEgressTest, IncidentStartsTheNextAgentEstimateAtOnce) {
   const json first = wait_for_agent_estimate(nullptr, 120);
   ASSERT_TRUE(first.is_object()) << "no agent-based estimate within 120 s";
   EXPECT_GT(first["agent_time_s"].get<double>(), 10);
+  // The whole agent-based estimate, in the flow estimate's shape.
+  const json agent = first["agent"];
+  ASSERT_TRUE(agent.is_object()) << first.dump();
+  EXPECT_EQ(agent["time_s"], first["agent_time_s"]);
+  EXPECT_TRUE(agent["current"].get<bool>());
+  EXPECT_EQ(agent["at_occupancy"], 500);
+  ASSERT_TRUE(agent["zones"].contains("floor")) << agent.dump();
+  for (const auto& id : agent["bottlenecks"]) EXPECT_TRUE(agent["exits"].contains(id)) << agent.dump();
   const std::string busiest = first["zones"]["floor"][0];
   auto r = call("operator", "POST", "/api/v1/venues/riverside-hall/incidents",
                 json{{"kind", "exit_blocked"}, {"exit", busiest}}.dump());
@@ -131,6 +139,8 @@ TEST_F(AgentEgressTest, IncidentStartsTheNextAgentEstimateAtOnce) {
   const json after = wait_for_agent_estimate(first["agent_time_s"], 120);
   ASSERT_TRUE(after.is_object()) << "no new agent-based estimate within 120 s of the incident (interval 3600 s)";
   EXPECT_FALSE(after["exits"].contains(busiest));
+  EXPECT_TRUE(after["agent"]["current"].get<bool>());
+  EXPECT_FALSE(after["agent"]["exits"].contains(busiest)) << after["agent"].dump();
 }
 
 }  // namespace

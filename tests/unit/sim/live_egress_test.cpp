@@ -85,6 +85,21 @@ TEST(LiveEgress, ClosedExitSendsEveryoneToTheOther) {
   EXPECT_GT(closed->time_s, open->time_s);
 }
 
+TEST(LiveEgress, BottlenecksAreTheExitsWhoseQueueSetsTheTime) {
+  auto v = load(two_exit_venue());
+  LiveEgressOptions o;
+  o.threads = 1;
+  // 200 people, W closed: all queue at E (2 m), which passes them near its capacity.
+  auto crowded = estimate_egress_agents(v, {{"west", 200}}, {"W"}, {}, 1, o);
+  ASSERT_TRUE(crowded) << all(crowded.error());
+  EXPECT_EQ(crowded->bottlenecks, std::vector<std::string>{"E"});
+  // 5 people: E still sets the time, but by the walk to it, not a queue.
+  auto few = estimate_egress_agents(v, {{"west", 5}}, {"W"}, {}, 1, o);
+  ASSERT_TRUE(few) << all(few.error());
+  EXPECT_DOUBLE_EQ(few->exits.at("E").clear_s, few->time_s);
+  EXPECT_TRUE(few->bottlenecks.empty());
+}
+
 TEST(LiveEgress, HazardCuttingAZoneOffIsReported) {
   auto v = load(two_exit_venue());
   LiveEgressOptions o;
