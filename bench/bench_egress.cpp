@@ -4,8 +4,8 @@
 // the agent-based estimate (wall time of a full evacuation of the same crowd, and of the crowd
 // scaled to 6,000 people when the venue holds them) for a venue (default: the concert-hall example)
 // filled to 80 % of each zone's capacity (10 % of circulation zones).
-//   build/release/bench/bench_egress [VENUE.geojson] [--runs N] [--threads T] [--dt S (default: the estimate's)] [--seed N]
-//                                    [--no-agent] [--agent-only]
+//   build/release/bench/bench_egress [VENUE.geojson] [--runs N] [--threads T] [--seed N]
+//                                    [--dt S (default: the estimate's)] [--no-agent] [--agent-only]
 #include <algorithm>
 #include <chrono>
 #include <cmath>

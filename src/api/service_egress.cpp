@@ -34,20 +34,29 @@ double round_tenth(double x) { return std::round(x * 10) / 10; }
 // shape (docs/api.md), for the occupancy it was made for.
 json agent_json(const sim::AgentEgressResult& r, double occupancy) {
   json exits = json::object();
-  for (const auto& [id, x] : r.exits) exits[id] = {{"people", x.people}, {"clear_s", round_tenth(x.clear_s)}};
+  for (const auto& [id, x] : r.exits)
+    exits[id] = {{"people", x.people}, {"clear_s", round_tenth(x.clear_s)}};
   std::size_t not_out = 0;
   for (const auto& [reason, n] : r.not_evacuated) not_out += n;
-  return {{"time_s", round_tenth(r.time_s)}, {"exits", std::move(exits)}, {"zones", r.zones},
-          {"bottlenecks", r.bottlenecks}, {"not_evacuated", not_out},
+  return {{"time_s", round_tenth(r.time_s)},
+          {"exits", std::move(exits)},
+          {"zones", r.zones},
+          {"bottlenecks", r.bottlenecks},
+          {"not_evacuated", not_out},
           {"at_occupancy", std::lround(occupancy)}};
 }
 
-// The agent member with `current`: whether it was made for the exits, doors and hazards of now.
-json agent_member(const LiveEgress& e) {
-  if (e.agent.is_null()) return nullptr;
-  json a = e.agent;
-  a["current"] = e.agent_version == e.model_version;
-  return a;
+// Writes the latest agent-based estimate into the state's egress object j: `agent_time_s`
+// (the spec's field) and `agent` with `current` (made for the exits, doors and hazards of now).
+void put_agent_estimate(json& j, const LiveEgress& e) {
+  if (e.agent.is_null()) {
+    j["agent_time_s"] = nullptr;
+    j["agent"] = nullptr;
+    return;
+  }
+  j["agent_time_s"] = e.agent["time_s"];
+  j["agent"] = e.agent;
+  j["agent"]["current"] = e.agent_version == e.model_version;
 }
 
 ops::ZoneOccupancy zone_occupancy(const ops::VenueState& state) {
@@ -147,9 +156,8 @@ void Service::update_egress(Runtime& rt, const ops::VenueState& state) {
   if (!e.estimate) return;
   rt.monitor->set_egress_estimate(e.estimate->time_s);
   json j = ops::to_json(*e.estimate);
-  j["agent_time_s"] = e.agent_time_s ? json(round_tenth(*e.agent_time_s)) : json(nullptr);
   j["at_occupancy"] = std::lround(e.estimate_occupancy);
-  j["agent"] = agent_member(e);
+  put_agent_estimate(j, e);
   e.json = std::move(j);
   rt.changed_state();
   maybe_start_agent_estimate(rt, state);
@@ -165,7 +173,9 @@ void Service::maybe_start_agent_estimate(Runtime& rt, const ops::VenueState& sta
   // next one starts now, not at the interval (after an incident it is the estimate to trust,
   // docs/live-egress.md). A moved occupancy waits for the interval.
   const bool new_conditions = !first && e.agent_started_version != e.model_version;
-  if (!changed || !(first || new_conditions || now - e.agent_started >= options_.agent_egress_interval)) return;
+  if (!changed ||
+      !(first || new_conditions || now - e.agent_started >= options_.agent_egress_interval))
+    return;
   e.agent_running = true;
   e.agent_started = now;
   e.agent_started_version = e.model_version;
@@ -191,14 +201,10 @@ void Service::maybe_start_agent_estimate(Runtime& rt, const ops::VenueState& sta
       std::lock_guard lock(self->mu);
       self->egress.agent_running = false;
       if (result) {
-        self->egress.agent_time_s = result->time_s;
         self->egress.agent = agent_json(*result, occ);
         self->egress.agent_occupancy = occ;
         self->egress.agent_version = version;
-        if (!self->egress.json.is_null()) {
-          self->egress.json["agent_time_s"] = round_tenth(result->time_s);
-          self->egress.json["agent"] = agent_member(self->egress);
-        }
+        if (!self->egress.json.is_null()) put_agent_estimate(self->egress.json, self->egress);
         self->changed_state();
       } else if (options_.log_error) {
         options_.log_error("agent egress estimate for " + self->id + ": " +

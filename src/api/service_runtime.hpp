@@ -31,8 +31,7 @@ struct LiveEgress {
   std::uint64_t estimate_version = 0;           // the model version it used
   double estimate_occupancy = -1;               // the occupancy it was made for
 
-  std::optional<double> agent_time_s;  // the latest agent-based estimate
-  nlohmann::json agent = nullptr;       // its `agent` member (agent_json), without `current`
+  nlohmann::json agent = nullptr;  // the latest agent-based estimate (agent_json), null before one
   double agent_occupancy = -1;
   std::uint64_t agent_version = 0;
   bool agent_running = false;

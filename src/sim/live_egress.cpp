@@ -47,9 +47,10 @@ Expected<Scenario, Errors> make_egress_scenario(std::shared_ptr<const venue::Ven
     if (ps.key == "time_gap_s") gap = &ps;
   const double time_gap_s = gap->default_value - (options.time_step_s - options.reference_step_s);
   if (errs.empty() && !(time_gap_s >= gap->min && time_gap_s <= gap->max))
-    errs.push_back({"options.time_step_s",
-                    "too coarse for the reference step " + std::to_string(options.reference_step_s) +
-                        " s: cfsm's time gap would be " + std::to_string(time_gap_s) + " s"});
+    errs.push_back({"options.time_step_s", "too coarse for the reference step " +
+                                               std::to_string(options.reference_step_s) +
+                                               " s: cfsm's time gap would be " +
+                                               std::to_string(time_gap_s) + " s"});
   if (!errs.empty()) return unexpected(std::move(errs));
 
   Scenario sc;
@@ -109,7 +110,8 @@ AgentEgressResult summarise_egress_run(const Scenario& sc, const std::vector<Age
   for (const auto& [id, x] : r.exits) {
     if (x.people == 0 || x.clear_s < 0.9 * r.time_s) continue;
     const double capacity_p_s = v.find_exit(id)->width_m * kExitFlow;
-    if (static_cast<double>(x.people) / x.clear_s >= 0.5 * capacity_p_s) critical.emplace_back(x.clear_s, id);
+    if (static_cast<double>(x.people) / x.clear_s >= 0.5 * capacity_p_s)
+      critical.emplace_back(x.clear_s, id);
   }
   std::stable_sort(critical.begin(), critical.end(),
                    [](const auto& a, const auto& b) { return a.first > b.first; });

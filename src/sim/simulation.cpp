@@ -471,7 +471,8 @@ class Engine {
     });
     // Remove the evacuated, keeping order: the slots that stay from the first who left on,
     // then every array compacted by them from there (the arrays in parallel).
-    const auto first_left = static_cast<std::size_t>(std::find(leave_.begin(), leave_.end(), 1) - leave_.begin());
+    const auto first_left =
+        static_cast<std::size_t>(std::find(leave_.begin(), leave_.end(), 1) - leave_.begin());
     if (first_left == n) return;
     stay_.clear();
     for (std::size_t i = first_left; i < n; ++i)

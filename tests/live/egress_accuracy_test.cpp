@@ -185,10 +185,11 @@ TEST(LiveEgressAccuracy, CoarseStepWithCorrectedTimeGapMatchesTheReferenceStep) 
   const double reference = mean_time(defaults.reference_step_s, defaults.reference_step_s);
   const double corrected = mean_time(defaults.time_step_s, defaults.reference_step_s);
   const double uncorrected = mean_time(defaults.time_step_s, defaults.time_step_s);
-  std::printf("[ accuracy ] school, seeds 1-4: reference step %.3f s: %.1f s; step %.3f s: %.1f s "
-              "(%+.1f %%), without the correction %.1f s (%+.1f %%)\n",
-              defaults.reference_step_s, reference, defaults.time_step_s, corrected,
-              100 * (corrected / reference - 1), uncorrected, 100 * (uncorrected / reference - 1));
+  std::printf(
+      "[ accuracy ] school, seeds 1-4: reference step %.3f s: %.1f s; step %.3f s: %.1f s "
+      "(%+.1f %%), without the correction %.1f s (%+.1f %%)\n",
+      defaults.reference_step_s, reference, defaults.time_step_s, corrected,
+      100 * (corrected / reference - 1), uncorrected, 100 * (uncorrected / reference - 1));
   EXPECT_NEAR(corrected, reference, 0.025 * reference);
   EXPECT_GT(std::abs(uncorrected - reference), std::abs(corrected - reference));
 }

@@ -117,10 +117,11 @@ class AgentEgressTest : public EgressTest {
 };
 
 TEST_F(AgentEgressTest, IncidentStartsTheNextAgentEstimateAtOnce) {
-  ASSERT_EQ(telemetry(kHall, {{{"sensor", "zc-floor"}, {"seq", 1}, {"ts", now_text()}, {"count", 400}},
-                              {{"sensor", "zc-balcony"}, {"seq", 1}, {"ts", now_text()}, {"count", 100}}})
-                .status,
-            200);
+  ASSERT_EQ(
+      telemetry(kHall, {{{"sensor", "zc-floor"}, {"seq", 1}, {"ts", now_text()}, {"count", 400}},
+                        {{"sensor", "zc-balcony"}, {"seq", 1}, {"ts", now_text()}, {"count", 100}}})
+          .status,
+      200);
   const json first = wait_for_agent_estimate(nullptr, 120);
   ASSERT_TRUE(first.is_object()) << "no agent-based estimate within 120 s";
   EXPECT_GT(first["agent_time_s"].get<double>(), 10);
@@ -131,13 +132,15 @@ TEST_F(AgentEgressTest, IncidentStartsTheNextAgentEstimateAtOnce) {
   EXPECT_TRUE(agent["current"].get<bool>());
   EXPECT_EQ(agent["at_occupancy"], 500);
   ASSERT_TRUE(agent["zones"].contains("floor")) << agent.dump();
-  for (const auto& id : agent["bottlenecks"]) EXPECT_TRUE(agent["exits"].contains(id)) << agent.dump();
+  for (const auto& id : agent["bottlenecks"])
+    EXPECT_TRUE(agent["exits"].contains(id)) << agent.dump();
   const std::string busiest = first["zones"]["floor"][0];
   auto r = call("operator", "POST", "/api/v1/venues/riverside-hall/incidents",
                 json{{"kind", "exit_blocked"}, {"exit", busiest}}.dump());
   ASSERT_EQ(r.status, 201) << r.body;
   const json after = wait_for_agent_estimate(first["agent_time_s"], 120);
-  ASSERT_TRUE(after.is_object()) << "no new agent-based estimate within 120 s of the incident (interval 3600 s)";
+  ASSERT_TRUE(after.is_object())
+      << "no new agent-based estimate within 120 s of the incident (interval 3600 s)";
   EXPECT_FALSE(after["exits"].contains(busiest));
   EXPECT_TRUE(after["agent"]["current"].get<bool>());
   EXPECT_FALSE(after["agent"]["exits"].contains(busiest)) << after["agent"].dump();
